@@ -1,0 +1,35 @@
+/**
+ * Typed errors with a stable `code`. Callers branch on `code`, never on message text;
+ * the CLI prints `message` as the one-line error.
+ */
+export type WharfErrorCode =
+  | "TAR_CHECKSUM" // header checksum does not match
+  | "TAR_TRUNCATED" // stream ended inside a header or a body
+  | "TAR_HEADER" // a header field cannot be parsed
+  | "TAR_PAX" // malformed PAX record
+  | "TAR_SPLIT" // tar-split records malformed, CRC mismatch, missing file
+  | "DIGEST_MISMATCH" // content does not hash to the expected digest
+  | "COMPRESSION" // corrupt gzip/zstd stream
+  | "UNSUPPORTED" // the runtime lacks an ability (e.g. mounts in a browser)
+  | "MOUNT" // mount/umount failed; `errno` carries the errno name
+  | "IO" // file system operation failed; `errno` carries the errno name when known
+  | "PROCESS" // a subprocess failed
+  | "USAGE" // bad command-line input
+  | "NOT_FOUND"
+  | "INVALID_ARGUMENT";
+
+export class WharfError extends Error {
+  readonly code: WharfErrorCode;
+  /** errno name (`EPERM`, `ENOENT`, ...) when the failure came from the OS. */
+  readonly errno?: string;
+  constructor(code: WharfErrorCode, message: string, options?: { errno?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "WharfError";
+    this.code = code;
+    if (options?.errno) this.errno = options.errno;
+  }
+}
+
+export function isWharfError(e: unknown, code?: WharfErrorCode): e is WharfError {
+  return e instanceof WharfError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,84 @@
+/**
+ * Crash-safe file replacement, as moby commits metadata: write a temp file in the same
+ * directory, fsync it, rename it over the target, then fsync the directory so the rename
+ * itself survives a crash. Readers see the old content or the new, never a torn file.
+ */
+import type { FileHandle, FilesPort } from "../ports.ts";
+import { isWharfError } from "../errors.ts";
+
+export interface AtomicWriteOptions {
+  /** Permission bits of the result, exactly (not masked by the umask). Default 0o644. */
+  mode?: number;
+}
+
+export async function writeFileAtomic(
+  files: FilesPort,
+  path: string,
+  data: Uint8Array | ReadableStream<Uint8Array>,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const { dir, base } = splitPath(path);
+  const mode = options.mode ?? 0o644;
+  const temp = `${dir}/.${base}.tmp-${randomSuffix()}`;
+  const handle = await files.open(temp, "wx", mode);
+  let closed = false;
+  try {
+    await writeAll(handle, data);
+    await handle.sync();
+    closed = true;
+    await handle.close();
+    await files.chmod(temp, mode);
+    await files.rename(temp, path);
+  } catch (e) {
+    if (!closed) await handle.close().catch(() => {});
+    await files.remove(temp).catch(() => {});
+    throw e;
+  }
+  await syncDir(files, dir);
+}
+
+async function writeAll(handle: FileHandle, data: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
+  if (data instanceof Uint8Array) return handle.write(data);
+  const reader = data.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      await handle.write(value);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** fsync of a directory makes a rename durable; file systems that cannot do it are skipped. */
+async function syncDir(files: FilesPort, dir: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await files.open(dir, "r");
+  } catch (e) {
+    if (isWharfError(e, "IO") && (e.errno === "EISDIR" || e.errno === "EACCES")) return;
+    throw e;
+  }
+  try {
+    await handle.sync();
+  } catch (e) {
+    if (!(isWharfError(e, "IO") && (e.errno === "EINVAL" || e.errno === "ENOTSUP" || e.errno === "EOPNOTSUPP"))) throw e;
+  } finally {
+    await handle.close();
+  }
+}
+
+function splitPath(path: string): { dir: string; base: string } {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return { dir: ".", base: path };
+  return { dir: slash === 0 ? "/" : path.slice(0, slash), base: path.slice(slash + 1) };
+}
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,148 @@
+/**
+ * Ports: the only way the core reaches the outside world. Each runtime adapter in
+ * `src/runtime/` implements them; nothing else in `src/` touches `Deno`, `Bun`, `process`
+ * or `node:*`. Keep each interface small: an ability a runtime lacks is absent (undefined),
+ * not a method that throws "not implemented".
+ */
+
+export type FileKind = "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket" | "unknown";
+
+export interface FileInfo {
+  kind: FileKind;
+  size: number;
+  /** permission bits and set-id/sticky bits (mode & 0o7777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  /** device number for char/block devices (major/minor as Linux encodes them) */
+  rdev: number;
+}
+
+export interface FileHandle {
+  /** Reads into `into` (e.g. a view of WASM memory) and returns the byte count; 0 at end. */
+  read(into: Uint8Array, position?: number | null): Promise<number>;
+  /** Writes all of `data`. */
+  write(data: Uint8Array, position?: number | null): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OpenMode = "r" | "w" | "wx" | "a";
+
+export interface FilesPort {
+  open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Plain (non-atomic) write; use `writeFileAtomic` from `src/fs/atomic.ts` for store metadata. */
+  writeFile(path: string, data: Uint8Array, perm?: number): Promise<void>;
+  mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
+  readdir(path: string): Promise<string[]>;
+  /** Does not follow a final symlink. Resolves `null` when the path does not exist. */
+  lstat(path: string): Promise<FileInfo | null>;
+  stat(path: string): Promise<FileInfo | null>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  symlink(target: string, path: string): Promise<void>;
+  readlink(path: string): Promise<string>;
+  link(existing: string, path: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  lchown(path: string, uid: number, gid: number): Promise<void>;
+  /** Sets atime/mtime (ms) without following a final symlink. */
+  lutimes(path: string, atimeMs: number, mtimeMs: number): Promise<void>;
+  /**
+   * Creates a device node or FIFO, `rdev` = makedev(major, minor). `mode` is applied exactly
+   * (not masked by the umask), as `mknod -m` does.
+   */
+  mknod(path: string, kind: "char" | "block" | "fifo", mode: number, major: number, minor: number): Promise<void>;
+  /** The xattr calls do not follow a final symlink (lsetxattr & co.). */
+  setxattr(path: string, name: string, value: Uint8Array): Promise<void>;
+  /** Resolves `null` when the attribute is absent. */
+  getxattr(path: string, name: string): Promise<Uint8Array | null>;
+  listxattr(path: string): Promise<string[]>;
+  /** Fresh temporary directory under the system temp dir (or under `parent`). */
+  makeTempDir(prefix: string, parent?: string): Promise<string>;
+}
+
+export interface ProcessResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
+export interface ProcessesPort {
+  /**
+   * Runs a program to completion (no shell). `env` is added to (overrides) the current
+   * environment. A program that cannot be started rejects with WharfError PROCESS + errno.
+   */
+  run(cmd: string, args: string[], options?: { stdin?: Uint8Array; cwd?: string; env?: Record<string, string> }): Promise<ProcessResult>;
+}
+
+export interface MountsPort {
+  /** mount(2). `flags` are Linux MS_* bits; `data` the option string. Throws WharfError MOUNT with `errno`. */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
+  /** umount2(2). */
+  unmount(target: string, flags?: number): Promise<void>;
+}
+
+export interface ClockPort {
+  /** Wall clock as [seconds since epoch, nanoseconds] for RFC3339 timestamps with nanoseconds. */
+  now(): { seconds: number; nanos: number };
+  /** Monotonic milliseconds for measuring durations. */
+  monotonicMs(): number;
+}
+
+export interface RandomPort {
+  bytes(n: number): Uint8Array;
+}
+
+/** Streaming hash. Bytes are fed as they pass by; never re-read. */
+export interface Digester {
+  update(data: Uint8Array): void;
+  /** Lowercase hex of the digest; the digester cannot be used after. */
+  hex(): string;
+}
+
+export interface DigesterFactory {
+  sha256(): Digester;
+  /** "native" when the runtime's own SHA-256 is used, "wasm" for hash-wasm. */
+  readonly kind: "native" | "wasm";
+}
+
+/** Codec abilities a runtime may provide natively; the core falls back to portable ones. */
+export interface CompressionPort {
+  gunzip?(): TransformStream<Uint8Array, Uint8Array>;
+  zstdDecompress?(): TransformStream<Uint8Array, Uint8Array>;
+}
+
+export interface StdioPort {
+  stdin(): ReadableStream<Uint8Array>;
+  stdout: WritableStream<Uint8Array>;
+  stderr: WritableStream<Uint8Array>;
+  isTerminal(fd: 0 | 1 | 2): boolean;
+}
+
+export interface EnvPort {
+  get(name: string): string | undefined;
+  args(): string[];
+  cwd(): string;
+  /** effective uid, or -1 where the notion does not exist (browser) */
+  uid(): number;
+  exit(code: number): never;
+}
+
+/** Everything a runtime offers. Absent abilities are `undefined`. */
+export interface Runtime {
+  readonly name: "node" | "deno" | "bun" | "browser";
+  readonly files?: FilesPort;
+  readonly processes?: ProcessesPort;
+  readonly mounts?: MountsPort;
+  readonly clock: ClockPort;
+  readonly random: RandomPort;
+  readonly digests: DigesterFactory;
+  readonly compression: CompressionPort;
+  readonly stdio?: StdioPort;
+  readonly env?: EnvPort;
+}

@@ -1,0 +1,28 @@
+/**
+ * Bun adapter: files, processes and stdio through Bun's node:* implementations; device nodes,
+ * xattrs and mounts through glibc via `bun:ffi`.
+ */
+import type { Runtime } from "../ports.ts";
+import { openBunLibc } from "./bun-libc.ts";
+import { libcFileOps, libcMounts } from "./libc.ts";
+import { nodeFiles } from "./node-files.ts";
+import { nodeProcesses } from "./node-process.ts";
+import { nodeEnv, nodeStdio } from "./node-stdio.ts";
+import { serverCodecs } from "./server-codecs.ts";
+import { webClock, webRandom } from "./web-basics.ts";
+
+export async function createBunRuntime(): Promise<Runtime> {
+  const libc = await openBunLibc();
+  const { mknod, setxattr, getxattr, listxattr } = libcFileOps(libc);
+  return {
+    name: "bun",
+    files: await nodeFiles({ mknod, setxattr, getxattr, listxattr }),
+    processes: await nodeProcesses(),
+    mounts: libcMounts(libc),
+    clock: webClock,
+    random: webRandom,
+    ...(await serverCodecs()),
+    stdio: await nodeStdio(),
+    env: await nodeEnv(),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * FilesPort over `Deno.*`. Deno has no mknod, xattr, lchown or lutimes: those come from
+ * glibc through FFI (`libcFileOps`).
+ */
+import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
+import type { DenoApi, DenoFileInfo, DenoFsFile, DenoOpenOptions } from "./deno-api.ts";
+import { errorCode, io } from "./io-error.ts";
+import { libcFileOps, type Libc } from "./libc.ts";
+
+const OPEN_OPTIONS: Record<OpenMode, DenoOpenOptions> = {
+  r: { read: true },
+  w: { write: true, create: true, truncate: true },
+  wx: { write: true, createNew: true },
+  a: { append: true, create: true },
+};
+
+const SEEK_START = 0;
+
+export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
+  const statOrNull = async (op: string, path: string, fn: () => Promise<DenoFileInfo>): Promise<FileInfo | null> => {
+    try {
+      return toFileInfo(await fn());
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return null;
+      return io(op, path, () => Promise.reject(e));
+    }
+  };
+  return {
+    ...libcFileOps(libc),
+    open: (path, mode, perm) => io("open", path, async () => wrapFile(path, await deno.open(path, { ...OPEN_OPTIONS[mode], mode: perm ?? 0o666 }))),
+    readFile: (path) => io("read", path, () => deno.readFile(path)),
+    writeFile: (path, data, perm) => io("write", path, () => deno.writeFile(path, data, { mode: perm ?? 0o666 })),
+    mkdir: (path, options) => io("mkdir", path, () => deno.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
+    readdir: (path) => io("readdir", path, async () => {
+      const names: string[] = [];
+      for await (const entry of deno.readDir(path)) names.push(entry.name);
+      return names;
+    }),
+    lstat: (path) => statOrNull("lstat", path, () => deno.lstat(path)),
+    stat: (path) => statOrNull("stat", path, () => deno.stat(path)),
+    rename: (from, to) => io("rename", from, () => deno.rename(from, to)),
+    remove: (path, options) => io("remove", path, () => deno.remove(path, { recursive: options?.recursive ?? false })),
+    symlink: (target, path) => io("symlink", path, () => deno.symlink(target, path)),
+    readlink: (path) => io("readlink", path, () => deno.readLink(path)),
+    link: (existing, path) => io("link", path, () => deno.link(existing, path)),
+    chmod: (path, mode) => io("chmod", path, () => deno.chmod(path, mode)),
+    makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? "temp dir", () => deno.makeTempDir({ prefix, dir: parent })),
+  };
+}
+
+function kindOf(i: DenoFileInfo): FileKind {
+  if (i.isFile) return "file";
+  if (i.isDirectory) return "dir";
+  if (i.isSymlink) return "symlink";
+  if (i.isCharDevice) return "char";
+  if (i.isBlockDevice) return "block";
+  if (i.isFifo) return "fifo";
+  if (i.isSocket) return "socket";
+  return "unknown";
+}
+
+function toFileInfo(i: DenoFileInfo): FileInfo {
+  return {
+    kind: kindOf(i),
+    size: i.size,
+    mode: (i.mode ?? 0) & 0o7777,
+    uid: i.uid ?? 0,
+    gid: i.gid ?? 0,
+    mtimeMs: i.mtime?.getTime() ?? 0,
+    ino: i.ino ?? 0,
+    dev: i.dev,
+    nlink: i.nlink ?? 1,
+    rdev: i.rdev ?? 0,
+  };
+}
+
+/** Deno files have no pread/pwrite: a position is a seek first, which moves the file offset. */
+function wrapFile(path: string, file: DenoFsFile): FileHandle {
+  return {
+    read: (into, position) => io("read", path, async () => {
+      if (position !== undefined && position !== null) await file.seek(position, SEEK_START);
+      return (await file.read(into)) ?? 0;
+    }),
+    write: (data, position) => io("write", path, async () => {
+      if (position !== undefined && position !== null) await file.seek(position, SEEK_START);
+      for (let done = 0; done < data.length;) done += await file.write(data.subarray(done));
+    }),
+    sync: () => io("fsync", path, () => file.sync()),
+    close: () => io("close", path, async () => file.close()),
+  };
+}

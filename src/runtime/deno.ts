@@ -1,0 +1,76 @@
+/**
+ * Deno adapter: `Deno.*` for files, processes and stdio; glibc through `Deno.dlopen` for
+ * mount(2), mknod(2), xattrs, lchown and lutimes, which Deno has no API for.
+ */
+import { WharfError } from "../errors.ts";
+import type { ProcessesPort, Runtime } from "../ports.ts";
+import type { DenoApi } from "./deno-api.ts";
+import { denoFiles } from "./deno-files.ts";
+import { openDenoLibc } from "./deno-libc.ts";
+import { errorCode } from "./io-error.ts";
+import { libcMounts } from "./libc.ts";
+import { serverCodecs } from "./server-codecs.ts";
+import { webClock, webRandom } from "./web-basics.ts";
+
+export async function createDenoRuntime(): Promise<Runtime> {
+  const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+  const libc = openDenoLibc(deno);
+  return {
+    name: "deno",
+    files: denoFiles(deno, libc),
+    processes: denoProcesses(deno),
+    mounts: libcMounts(libc),
+    clock: webClock,
+    random: webRandom,
+    ...(await serverCodecs()),
+    stdio: {
+      stdin: () => deno.stdin.readable,
+      stdout: deno.stdout.writable,
+      stderr: deno.stderr.writable,
+      isTerminal: (fd) => [deno.stdin, deno.stdout, deno.stderr][fd].isTerminal(),
+    },
+    env: {
+      get: (name) => deno.env.get(name),
+      args: () => [...deno.args],
+      cwd: () => deno.cwd(),
+      uid: () => deno.uid() ?? -1,
+      exit: (code) => deno.exit(code),
+    },
+  };
+}
+
+function denoProcesses(deno: DenoApi): ProcessesPort {
+  return {
+    async run(cmd, args, options = {}) {
+      let child;
+      try {
+        child = new deno.Command(cmd, {
+          args,
+          cwd: options.cwd,
+          env: options.env,
+          stdin: options.stdin ? "piped" : "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+      } catch (e) {
+        const errno = errorCode(e);
+        throw new WharfError("PROCESS", `${cmd}: ${errno ?? (e as Error).message}`, { errno, cause: e });
+      }
+      // Feed stdin while output is collected, so a child that writes before reading cannot deadlock.
+      const feeding = options.stdin ? feed(child.stdin, options.stdin) : Promise.resolve();
+      const { code, stdout, stderr } = await child.output();
+      await feeding;
+      return { code, stdout, stderr };
+    },
+  };
+}
+
+async function feed(stdin: WritableStream<Uint8Array>, data: Uint8Array): Promise<void> {
+  const writer = stdin.getWriter();
+  try {
+    await writer.write(data);
+    await writer.close();
+  } catch {
+    // The child exited without reading all of it; its exit code tells the story.
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * What the FFI adapters (Deno, Bun) call in glibc, behind one small interface so the errno
+ * handling, buffer sizing and C-string encoding are written once. Each call returns the libc
+ * result; on -1 `errno()` must be read before any other libc call on this thread.
+ */
+import { WharfError, type WharfErrorCode } from "../errors.ts";
+import type { MountsPort } from "../ports.ts";
+import { ENODATA, ERANGE, errnoName } from "./errno.ts";
+
+export interface Libc {
+  mount(source: Uint8Array, target: Uint8Array, fstype: Uint8Array, flags: number, data: Uint8Array): number;
+  umount2(target: Uint8Array, flags: number): number;
+  mknod(path: Uint8Array, mode: number, dev: bigint): number;
+  chmod(path: Uint8Array, mode: number): number;
+  lchown(path: Uint8Array, uid: number, gid: number): number;
+  /** utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW); `times` = two struct timespec. */
+  lutimens(path: Uint8Array, times: BigInt64Array): number;
+  lsetxattr(path: Uint8Array, name: Uint8Array, value: Uint8Array, size: number, flags: number): number;
+  lgetxattr(path: Uint8Array, name: Uint8Array, value: Uint8Array, size: number): number;
+  llistxattr(path: Uint8Array, list: Uint8Array, size: number): number;
+  errno(): number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** NUL-terminated UTF-8 for a `const char *` argument. */
+export function cString(s: string): Uint8Array {
+  const bytes = encoder.encode(s);
+  if (bytes.includes(0)) throw new WharfError("INVALID_ARGUMENT", `string contains NUL: ${JSON.stringify(s)}`);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/** glibc's makedev(): 12+20 bits of major, 8+24 bits of minor. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major >>> 0);
+  const mi = BigInt(minor >>> 0);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+export function check(libc: Libc, result: number, code: WharfErrorCode, what: string): void {
+  if (result !== -1) return;
+  const errno = errnoName(libc.errno());
+  throw new WharfError(code, `${what}: ${errno}`, { errno });
+}
+
+export function libcMounts(libc: Libc): MountsPort {
+  return {
+    async mount(source, target, fstype, flags, data) {
+      const r = libc.mount(cString(source), cString(target), cString(fstype), flags, cString(data));
+      check(libc, r, "MOUNT", `mount ${fstype} on ${target}`);
+    },
+    async unmount(target, flags = 0) {
+      check(libc, libc.umount2(cString(target), flags), "MOUNT", `umount ${target}`);
+    },
+  };
+}
+
+/** The file operations Node's and Deno's own APIs lack, done through libc. */
+export function libcFileOps(libc: Libc) {
+  return {
+    async mknod(path: string, kind: "char" | "block" | "fifo", mode: number, major: number, minor: number): Promise<void> {
+      const type = kind === "char" ? S_IFCHR : kind === "block" ? S_IFBLK : S_IFIFO;
+      const p = cString(path);
+      check(libc, libc.mknod(p, type | (mode & 0o7777), makedev(major, minor)), "IO", `mknod ${path}`);
+      // mknod(2) masks the mode with the umask; the port promises the exact bits (as `mknod -m`).
+      check(libc, libc.chmod(p, mode & 0o7777), "IO", `chmod ${path}`);
+    },
+    async lchown(path: string, uid: number, gid: number): Promise<void> {
+      check(libc, libc.lchown(cString(path), uid, gid), "IO", `lchown ${path}`);
+    },
+    async lutimes(path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+      const times = new BigInt64Array(4);
+      [times[0], times[1]] = timespec(atimeMs);
+      [times[2], times[3]] = timespec(mtimeMs);
+      check(libc, libc.lutimens(cString(path), times), "IO", `lutimes ${path}`);
+    },
+    async setxattr(path: string, name: string, value: Uint8Array): Promise<void> {
+      // A zero-length buffer may be handed over as NULL; keep one byte so the pointer is real.
+      const buf = value.length > 0 ? value : new Uint8Array(1);
+      check(libc, libc.lsetxattr(cString(path), cString(name), buf, value.length, 0), "IO", `setxattr ${name} on ${path}`);
+    },
+    async getxattr(path: string, name: string): Promise<Uint8Array | null> {
+      const p = cString(path);
+      const n = cString(name);
+      const read = (buf: Uint8Array, size: number) => libc.lgetxattr(p, n, buf, size);
+      return sizedRead(libc, read, `getxattr ${name} on ${path}`, true);
+    },
+    async listxattr(path: string): Promise<string[]> {
+      const p = cString(path);
+      const list = await sizedRead(libc, (buf, size) => libc.llistxattr(p, buf, size), `listxattr ${path}`, false);
+      if (list === null || list.length === 0) return [];
+      return decoder.decode(list.subarray(0, list.length - 1)).split("\0");
+    },
+  };
+}
+
+function timespec(ms: number): [bigint, bigint] {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  return [BigInt(seconds), BigInt(Math.min(nanos, 999_999_999))];
+}
+
+/** Asks for the size, then reads; retries when the value grew in between (ERANGE). */
+function sizedRead(
+  libc: Libc,
+  read: (buf: Uint8Array, size: number) => number,
+  what: string,
+  absentIsNull: boolean,
+): Promise<Uint8Array | null> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const size = read(new Uint8Array(1), 0);
+    if (size === -1) {
+      const errno = libc.errno();
+      if (absentIsNull && errno === ENODATA) return Promise.resolve(null);
+      throw new WharfError("IO", `${what}: ${errnoName(errno)}`, { errno: errnoName(errno) });
+    }
+    const buf = new Uint8Array(Math.max(size, 1));
+    const got = read(buf, size);
+    if (got === -1 && libc.errno() === ERANGE) continue;
+    check(libc, got, "IO", what);
+    return Promise.resolve(buf.subarray(0, got));
+  }
+  throw new WharfError("IO", `${what}: value kept changing size`, { errno: "ERANGE" });
+}

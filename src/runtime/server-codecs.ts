@@ -1,0 +1,10 @@
+/**
+ * Digests and codecs for the three server runtimes: all of them provide node:crypto and
+ * node:zlib, so one wiring serves Node, Deno and Bun.
+ */
+import type { CompressionPort, DigesterFactory } from "../ports.ts";
+import { loadNativeCodecs } from "./node-compat.ts";
+
+export function serverCodecs(): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
+  return loadNativeCodecs();
+}

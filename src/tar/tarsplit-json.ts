@@ -1,0 +1,144 @@
+/**
+ * tar-split records and their JSON lines, byte for byte as Go's encoding/json writes
+ * vbatts/tar-split `storage.Entry` (field order type, name, name_raw, size, payload, position).
+ */
+import { WharfError } from "../errors.ts";
+
+export const TAR_SPLIT_FILE = 1;
+export const TAR_SPLIT_SEGMENT = 2;
+
+export interface TarSplitRecord {
+  type: typeof TAR_SPLIT_FILE | typeof TAR_SPLIT_SEGMENT;
+  /** File name when it is valid UTF-8 (empty otherwise). */
+  name?: string;
+  /** File name bytes when they are not valid UTF-8. */
+  nameRaw?: Uint8Array;
+  size?: number;
+  /** Segment: raw bytes. File: 8-byte big-endian CRC-64/ISO, or null when the size is 0. */
+  payload: Uint8Array | null;
+  position: number;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard base64 with padding (Go's encoding/json for []byte). */
+export function base64Encode(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  let line = "";
+  let i = 0;
+  for (; i + 3 <= bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+    if (line.length >= 8192) {
+      parts.push(line);
+      line = "";
+    }
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + "==";
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + "=";
+  }
+  parts.push(line);
+  return parts.join("");
+}
+
+export function base64Decode(text: string): Uint8Array {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    throw new WharfError("TAR_SPLIT", "tar-split: invalid base64 in a record");
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** A JSON string as Go 1.19's encoding/json writes it (HTML-safe escaping). */
+export function goJsonString(s: string): string {
+  let out = '"';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let esc: string | undefined;
+    if (c < 0x20) {
+      esc = c === 0x0a ? "\\n" : c === 0x0d ? "\\r" : c === 0x09 ? "\\t" : "\\u00" + c.toString(16).padStart(2, "0");
+    } else if (c === 0x22) esc = '\\"';
+    else if (c === 0x5c) esc = "\\\\";
+    else if (c === 0x3c) esc = "\\u003c";
+    else if (c === 0x3e) esc = "\\u003e";
+    else if (c === 0x26) esc = "\\u0026";
+    else if (c === 0x2028) esc = "\\u2028";
+    else if (c === 0x2029) esc = "\\u2029";
+    if (esc !== undefined) {
+      out += s.slice(from, i) + esc;
+      from = i + 1;
+    }
+  }
+  return out + s.slice(from) + '"';
+}
+
+/** One record as a JSON line, newline included. */
+export function encodeRecord(rec: TarSplitRecord): string {
+  let line = `{"type":${rec.type}`;
+  if (rec.name) line += `,"name":${goJsonString(rec.name)}`;
+  if (rec.nameRaw && rec.nameRaw.length > 0) line += `,"name_raw":"${base64Encode(rec.nameRaw)}"`;
+  if (rec.size) line += `,"size":${rec.size}`;
+  line += `,"payload":${rec.payload === null ? "null" : `"${base64Encode(rec.payload)}"`}`;
+  return line + `,"position":${rec.position}}\n`;
+}
+
+/** Parses one JSON line back into a record. */
+export function decodeRecord(line: string): TarSplitRecord {
+  let obj: { type?: unknown; name?: unknown; name_raw?: unknown; size?: unknown; payload?: unknown; position?: unknown };
+  try {
+    obj = JSON.parse(line);
+  } catch {
+    throw new WharfError("TAR_SPLIT", `tar-split: record is not JSON: ${line.slice(0, 60)}`);
+  }
+  const type = obj.type;
+  if (type !== TAR_SPLIT_FILE && type !== TAR_SPLIT_SEGMENT) throw new WharfError("TAR_SPLIT", `tar-split: unknown record type ${String(type)}`);
+  if (obj.payload !== null && obj.payload !== undefined && typeof obj.payload !== "string") {
+    throw new WharfError("TAR_SPLIT", "tar-split: payload is not base64 text");
+  }
+  const size = obj.size ?? 0;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new WharfError("TAR_SPLIT", "tar-split: invalid size");
+  return {
+    type,
+    name: typeof obj.name === "string" ? obj.name : undefined,
+    nameRaw: typeof obj.name_raw === "string" ? base64Decode(obj.name_raw) : undefined,
+    size,
+    payload: typeof obj.payload === "string" ? base64Decode(obj.payload) : null,
+    position: typeof obj.position === "number" ? obj.position : -1,
+  };
+}
+
+/** Go's path.Clean (what filepath.Clean is on Linux), over a byte string. */
+export function cleanPath(path: string): string {
+  if (path === "") return ".";
+  const rooted = path.startsWith("/");
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!rooted) out.push("..");
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join("/");
+  if (rooted) return "/" + joined;
+  return joined === "" ? "." : joined;
+}
+
+/** Bytes as a string of one char per byte, for byte-exact comparison of names. */
+export function byteString(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  return s;
+}

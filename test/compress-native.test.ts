@@ -1,0 +1,58 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { gzipSync } from "node:zlib";
+import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
+const { digests: nativeDigestsFactory, compression: nativePort } = await loadNativeCodecs();
+import { decompress } from "../src/compress/detect.ts";
+import { portableZstdDecompress } from "../src/compress/zstd-decode.ts";
+import { isWharfError } from "../src/errors.ts";
+import { readAll } from "../src/io/bytes.ts";
+
+const port = nativePort;
+const collect = (stream: ReadableStream<Uint8Array>) => readAll(stream);
+const stream = (data: Uint8Array, size = 4096) => {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({ pull(c) { if (at >= data.length) return c.close(); c.enqueue(data.slice(at, at + size)); at += size; } });
+};
+const data = new Uint8Array(2_000_000).map((_, i) => (i * 2654435761) % 97 < 60 ? 97 : i & 0xff);
+
+test("native sha256", () => {
+  const d = nativeDigestsFactory.sha256();
+  d.update(new TextEncoder().encode("abc"));
+  assert.is(d.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert.is(nativeDigestsFactory.kind, "native");
+});
+
+test("native gunzip decodes multi-member streams with backpressure", async () => {
+  const joined = new Uint8Array([...gzipSync(data), ...gzipSync(data.subarray(0, 1000))]);
+  const { kind, stream: out } = await decompress(stream(joined), port);
+  assert.is(kind, "gzip");
+  assert.equal(await collect(out), new Uint8Array([...data, ...data.subarray(0, 1000)]));
+});
+
+test("native gunzip: corrupt or truncated input is a COMPRESSION error", async () => {
+  const gz = gzipSync(data);
+  const corrupt = gz.slice();
+  corrupt[corrupt.length - 6]! ^= 1; // CRC
+  for (const bad of [gz.subarray(0, gz.length - 50), corrupt]) {
+    const { stream: out } = await decompress(stream(new Uint8Array(bad)), port);
+    try {
+      await collect(out);
+      assert.unreachable("should fail");
+    } catch (e) {
+      assert.ok(isWharfError(e, "COMPRESSION"), String(e));
+    }
+  }
+});
+
+test("native zstd (where node:zlib has it) agrees with fzstd", async () => {
+  if (!port.zstdDecompress) return; // Node 20 has no zstd in node:zlib
+  const zlib = await import("node:zlib") as unknown as { zstdCompressSync?: (b: Uint8Array) => Uint8Array };
+  if (!zlib.zstdCompressSync) return;
+  const frame = new Uint8Array(zlib.zstdCompressSync(data));
+  const native = await collect((await decompress(stream(frame), port)).stream);
+  assert.equal(native, data);
+  assert.equal(await collect(stream(frame).pipeThrough(portableZstdDecompress())), data);
+});
+
+test.run();

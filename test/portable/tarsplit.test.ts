@@ -1,0 +1,157 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createSHA256 } from "hash-wasm";
+import { isWharfError } from "../../src/errors.ts";
+import { TarReader } from "../../src/tar/reader.ts";
+import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
+import { assembleTar } from "../../src/tar/tarsplit-assemble.ts";
+import { byteString, cleanPath, encodeRecord, goJsonString } from "../../src/tar/tarsplit-json.ts";
+import { readFixture } from "../support/fixtures.ts";
+import { chunkedStream, concat, pseudoRandomBytes, TarBuilder } from "../support/tar-builder.ts";
+
+const enc = new TextEncoder();
+
+/** Reads a stream to the end; its own error comes through (Response would turn it into a TypeError in Chromium). */
+async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+  return concat(parts);
+}
+
+async function sha256Hex(data: Uint8Array): Promise<string> {
+  const h = await createSHA256();
+  h.update(data);
+  return h.digest();
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Members of an outer tar whose name matches, with their bytes. */
+async function members(tar: Uint8Array, match: (name: string) => boolean): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for await (const e of new TarReader(tar, { copyChunks: true })) {
+    if (!match(e.header.name)) continue;
+    const parts: Uint8Array[] = [];
+    for await (const c of e.chunks()) parts.push(c);
+    out.set(e.header.name, concat(parts));
+  }
+  return out;
+}
+
+/** Records plus every regular file's content, then reassembly: must give the tar back. */
+async function roundTrip(tar: Uint8Array): Promise<void> {
+  const files = new Map<string, Uint8Array>();
+  const jsonl = await bytesOf(
+    tarSplitStream(tar, {
+      async onEntry(entry) {
+        const parts: Uint8Array[] = [];
+        for await (const c of entry.chunks()) parts.push(c.slice());
+        files.set(byteString(entry.header.nameBytes), concat(parts));
+      },
+    }),
+  );
+  const rebuilt = await bytesOf(assembleTar(chunkedStream(jsonl, [65536]), (_name, nameBytes) => files.get(byteString(nameBytes)) ?? null));
+  assert.is(rebuilt.length, tar.length);
+  assert.ok(same(rebuilt, tar), "reassembled bytes differ");
+}
+
+let multi: Uint8Array;
+let layers: Map<string, Uint8Array>;
+
+test.before(async () => {
+  multi = await readFixture("docker-save/multi.tar");
+  layers = await members(multi, (n) => n.endsWith("/layer.tar"));
+});
+
+test("records for each layer of multi.tar equal Docker's byte for byte", async () => {
+  assert.is(layers.size, 4);
+  for (const layer of layers.values()) {
+    const diffID = await sha256Hex(layer);
+    const expected = await readFixture(`docker-save/multi.tar-split/${diffID}.jsonl`);
+    const got = await bytesOf(tarSplitStream(layer));
+    assert.ok(same(got, expected), `records for ${diffID} differ`);
+  }
+});
+
+test("reassembly reproduces the fixture layers and whole archives", async () => {
+  for (const layer of layers.values()) await roundTrip(layer);
+  await roundTrip(multi);
+  const busybox = await readFixture("docker-save/busybox.tar");
+  await roundTrip(busybox);
+  for (const layer of (await members(busybox, (n) => n.endsWith("/layer.tar"))).values()) await roundTrip(layer);
+});
+
+test("reassembly of generated tars: long names, PAX, links, empty and large files, trailing bytes", async () => {
+  const long = "dir/" + "x".repeat(150) + "/file";
+  const tar = new TarBuilder()
+    .entry({ name: "dir/", typeflag: "5", mode: 0o755 })
+    .pax([["path", long], ["mtime", "1700000000.5"], ["SCHILY.xattr.user.a", "b"]])
+    .file("short", "pax body")
+    .gnuLong("L", "gnu/" + "y".repeat(200))
+    .file("gnu-short", "gnu body", { magic: "gnu" })
+    .file("empty", "")
+    .entry({ name: "hard", typeflag: "1", linkname: "empty" })
+    .entry({ name: "sym", typeflag: "2", linkname: "short" })
+    .file("large", pseudoRandomBytes(3 * 1024 * 1024 + 123, 42))
+    .pax([["comment", "global"]], "g")
+    .file("after-global", "g")
+    .end()
+    .raw(pseudoRandomBytes((1 << 20) + 5000, 8))
+    .bytes();
+  await roundTrip(tar);
+  const records = [];
+  for await (const r of tarSplitRecords(tar)) records.push(r);
+  const tail = records.slice(-3).map((r) => r.payload?.length);
+  assert.equal(tail, [1 << 20, 5000, 0], "trailing bytes in 1 MiB segments, then an empty one");
+  const large = records.find((r) => r.name === "large")!;
+  assert.is(large.size, 3 * 1024 * 1024 + 123);
+  assert.is(large.payload!.length, 8);
+});
+
+test("header-only type with a size records the CRC of nothing", async () => {
+  const tar = new TarBuilder().entry({ name: "hl", typeflag: "1", linkname: "x", size: 100 }).end().bytes();
+  const lines: string[] = [];
+  for await (const r of tarSplitRecords(tar)) lines.push(encodeRecord(r));
+  assert.is(lines[1], '{"type":1,"name":"hl","size":100,"payload":"AAAAAAAAAAA=","position":1}\n');
+});
+
+test("JSON lines escape like Go and carry non-UTF-8 names as name_raw", async () => {
+  assert.is(goJsonString('a"b\\c\n\r\t\x01<>&\u2028\u2029é'), '"a\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028\\u2029é"');
+  const raw = new Uint8Array([0x61, 0xff, 0x62]);
+  const tar = new TarBuilder().entry({ name: raw }, enc.encode("zz")).end().bytes();
+  const lines: string[] = [];
+  for await (const r of tarSplitRecords(tar)) lines.push(encodeRecord(r));
+  assert.match(lines[1]!, /^\{"type":1,"name_raw":"Yf9i","size":2,"payload":"[A-Za-z0-9+/]{11}=","position":1\}\n$/);
+});
+
+test("duplicate paths (after cleaning) are rejected", async () => {
+  assert.is(cleanPath("./a//b/../c/"), "a/c");
+  assert.is(cleanPath("./"), ".");
+  const tar = new TarBuilder().file("./a/b", "1").file("a/b/", "2").end().bytes();
+  const err = await (async () => {
+    for await (const _ of tarSplitRecords(tar));
+  })().catch((e: unknown) => e);
+  assert.ok(isWharfError(err, "TAR_SPLIT"), String(err));
+});
+
+test("CRC mismatch and missing files fail with TAR_SPLIT naming the file", async () => {
+  const tar = new TarBuilder().file("a.txt", "hello").file("b.txt", "world").end().bytes();
+  const jsonl = await bytesOf(tarSplitStream(tar));
+  const attempt = async (get: (n: string) => Uint8Array | null): Promise<unknown> =>
+    bytesOf(assembleTar(chunkedStream(jsonl, [65536]), get)).catch((e: unknown) => e);
+  const changed = await attempt((n) => enc.encode(n === "b.txt" ? "WORLD" : "hello"));
+  assert.ok(isWharfError(changed, "TAR_SPLIT"));
+  assert.match((changed as Error).message, "b.txt");
+  const missing = await attempt((n) => (n === "a.txt" ? enc.encode("hello") : null));
+  assert.ok(isWharfError(missing, "TAR_SPLIT"));
+  assert.match((missing as Error).message, "b.txt");
+  const short = await attempt((n) => enc.encode(n === "a.txt" ? "hell" : "world"));
+  assert.ok(isWharfError(short, "TAR_SPLIT"));
+  const ok = await attempt((n) => enc.encode(n === "a.txt" ? "hello" : "world"));
+  assert.ok(ok instanceof Uint8Array && same(ok, tar));
+});
+
+test.run();

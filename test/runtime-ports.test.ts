@@ -1,0 +1,238 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { getRuntime } from "../src/runtime/index.ts";
+import { isWharfError } from "../src/errors.ts";
+import type { FilesPort, ProcessesPort } from "../src/ports.ts";
+
+const rt = await getRuntime();
+const files = rt.files as FilesPort;
+const processes = rt.processes as ProcessesPort;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const isRoot = rt.env?.uid() === 0;
+// trusted.* needs CAP_SYS_ADMIN; user.* works for anyone on a regular file or dir.
+const xattrNs = isRoot ? "trusted" : "user";
+if (!isRoot) console.log(`runtime-ports: not root on ${rt.name}: lchown to other ids and mknod of devices are skipped; xattrs use user.*`);
+const rootTest = isRoot ? test : test.skip;
+
+let dir = "";
+test.before(async () => {
+  dir = await files.makeTempDir("wharf-ports-");
+});
+test.after(async () => {
+  await files.remove(dir, { recursive: true });
+});
+
+async function rejectsWith(p: Promise<unknown>, code: string, errno: string): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(isWharfError(e), `not a WharfError: ${e}`);
+    assert.is(e.code, code);
+    assert.is(e.errno, errno);
+    return;
+  }
+  assert.unreachable(`expected ${code}/${errno}`);
+}
+
+test("runtime is detected and cached", async () => {
+  assert.is(await getRuntime(), rt);
+  const expected = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+  assert.is(rt.name, expected);
+});
+
+test("write, read, open with positions", async () => {
+  await files.writeFile(`${dir}/f`, enc.encode("hello world"));
+  assert.is(dec.decode(await files.readFile(`${dir}/f`)), "hello world");
+  const h = await files.open(`${dir}/f`, "w");
+  await h.write(enc.encode("abcdef"));
+  await h.write(enc.encode("XY"), 2);
+  await h.sync();
+  await h.close();
+  assert.is(dec.decode(await files.readFile(`${dir}/f`)), "abXYef");
+  const r = await files.open(`${dir}/f`, "r");
+  const buf = new Uint8Array(3);
+  assert.is(await r.read(buf, 3), 3);
+  assert.is(dec.decode(buf), "Yef");
+  assert.is(await r.read(buf, 6), 0);
+  await r.close();
+  const a = await files.open(`${dir}/f`, "a");
+  await a.write(enc.encode("!"));
+  await a.close();
+  assert.is(dec.decode(await files.readFile(`${dir}/f`)), "abXYef!");
+  await rejectsWith(files.open(`${dir}/f`, "wx"), "IO", "EEXIST");
+  await rejectsWith(files.readFile(`${dir}/missing`), "IO", "ENOENT");
+});
+
+test("lstat kinds, stat follows symlinks, missing is null", async () => {
+  await files.mkdir(`${dir}/kinds/sub`, { recursive: true });
+  await files.writeFile(`${dir}/kinds/file`, enc.encode("12345"));
+  await files.symlink("file", `${dir}/kinds/link`);
+  await files.mknod(`${dir}/kinds/pipe`, "fifo", 0o644, 0, 0);
+  assert.is((await files.lstat(`${dir}/kinds/file`))?.kind, "file");
+  assert.is((await files.lstat(`${dir}/kinds/file`))?.size, 5);
+  assert.is((await files.lstat(`${dir}/kinds/sub`))?.kind, "dir");
+  assert.is((await files.lstat(`${dir}/kinds/link`))?.kind, "symlink");
+  assert.is((await files.stat(`${dir}/kinds/link`))?.kind, "file");
+  assert.is((await files.lstat(`${dir}/kinds/pipe`))?.kind, "fifo");
+  assert.is(await files.lstat(`${dir}/kinds/nope`), null);
+  assert.is(await files.stat(`${dir}/kinds/nope`), null);
+  assert.equal((await files.readdir(`${dir}/kinds`)).sort(), ["file", "link", "pipe", "sub"]);
+});
+
+test("symlink, readlink, hard link and nlink", async () => {
+  await files.writeFile(`${dir}/orig`, enc.encode("x"));
+  await files.symlink("../somewhere/else", `${dir}/sym`);
+  assert.is(await files.readlink(`${dir}/sym`), "../somewhere/else");
+  await files.link(`${dir}/orig`, `${dir}/hard`);
+  const a = await files.lstat(`${dir}/orig`);
+  const b = await files.lstat(`${dir}/hard`);
+  assert.is(a?.nlink, 2);
+  assert.is(a?.ino, b?.ino);
+  assert.is(a?.dev, b?.dev);
+});
+
+test("mkdir mode, chmod with set-id and sticky bits", async () => {
+  await files.mkdir(`${dir}/modes`, { mode: 0o700 });
+  assert.is((await files.lstat(`${dir}/modes`))?.mode, 0o700);
+  await files.writeFile(`${dir}/modes/f`, new Uint8Array(0));
+  await files.chmod(`${dir}/modes/f`, 0o4751);
+  assert.is((await files.lstat(`${dir}/modes/f`))?.mode, 0o4751);
+  await files.chmod(`${dir}/modes`, 0o1777);
+  assert.is((await files.lstat(`${dir}/modes`))?.mode, 0o1777);
+});
+
+test("lutimes sets the link's own times, not its target's", async () => {
+  await files.writeFile(`${dir}/t-target`, enc.encode("t"));
+  await files.symlink("t-target", `${dir}/t-link`);
+  const before = (await files.lstat(`${dir}/t-target`))?.mtimeMs;
+  await files.lutimes(`${dir}/t-link`, 1_000_000_000_000, 1_234_567_890_500);
+  assert.is((await files.lstat(`${dir}/t-link`))?.mtimeMs, 1_234_567_890_500);
+  assert.is((await files.lstat(`${dir}/t-target`))?.mtimeMs, before);
+  await files.lutimes(`${dir}/t-target`, 0, 86_400_000);
+  assert.is((await files.lstat(`${dir}/t-target`))?.mtimeMs, 86_400_000);
+});
+
+rootTest("lchown changes the link, not its target", async () => {
+  await files.writeFile(`${dir}/o-target`, enc.encode("o"));
+  await files.symlink("o-target", `${dir}/o-link`);
+  await files.lchown(`${dir}/o-link`, 1234, 5678);
+  const link = await files.lstat(`${dir}/o-link`);
+  assert.equal([link?.uid, link?.gid], [1234, 5678]);
+  const target = await files.lstat(`${dir}/o-target`);
+  assert.equal([target?.uid, target?.gid], [0, 0]);
+});
+
+rootTest("mknod char 0:0 (an overlay whiteout) and char 1:3", async () => {
+  await files.mknod(`${dir}/wh`, "char", 0o600, 0, 0);
+  const wh = await files.lstat(`${dir}/wh`);
+  assert.is(wh?.kind, "char");
+  assert.is(wh?.rdev, 0);
+  assert.is(wh?.mode, 0o600);
+  await files.mknod(`${dir}/null`, "char", 0o666, 1, 3);
+  const dev = await files.lstat(`${dir}/null`);
+  assert.is(dev?.kind, "char");
+  assert.is(dev?.rdev, (1 << 8) | 3); // makedev(1, 3)
+  assert.is(dev?.mode, 0o666);
+  await files.mknod(`${dir}/blk`, "block", 0o640, 7, 300);
+  const blk = await files.lstat(`${dir}/blk`);
+  assert.is(blk?.kind, "block");
+  assert.is(blk?.rdev, (7 << 8) | (300 & 0xff) | ((300 & ~0xff) << 12));
+});
+
+test("xattrs: set, get, list, binary and empty values, absent is null", async () => {
+  const target = `${dir}/x`;
+  await files.mkdir(target);
+  await files.setxattr(target, `${xattrNs}.overlay.opaque`, enc.encode("y"));
+  await files.setxattr(target, `${xattrNs}.bin`, new Uint8Array([0, 255, 10, 65]));
+  await files.setxattr(target, `${xattrNs}.empty`, new Uint8Array(0));
+  assert.equal(await files.getxattr(target, `${xattrNs}.overlay.opaque`), enc.encode("y"));
+  assert.equal(await files.getxattr(target, `${xattrNs}.bin`), new Uint8Array([0, 255, 10, 65]));
+  assert.equal(await files.getxattr(target, `${xattrNs}.empty`), new Uint8Array(0));
+  assert.is(await files.getxattr(target, `${xattrNs}.absent`), null);
+  const names = (await files.listxattr(target)).filter((n) => n.startsWith(`${xattrNs}.`)).sort();
+  assert.equal(names, [`${xattrNs}.bin`, `${xattrNs}.empty`, `${xattrNs}.overlay.opaque`]);
+  await files.writeFile(`${dir}/plain`, new Uint8Array(0));
+  assert.equal((await files.listxattr(`${dir}/plain`)).filter((n) => n.startsWith(`${xattrNs}.`)), []);
+  await rejectsWith(files.getxattr(`${dir}/no-such-file`, `${xattrNs}.a`), "IO", "ENOENT");
+});
+
+test("rename and remove (recursive and not)", async () => {
+  await files.mkdir(`${dir}/tree/a/b`, { recursive: true });
+  await files.writeFile(`${dir}/tree/a/b/f`, enc.encode("deep"));
+  await files.rename(`${dir}/tree/a`, `${dir}/tree/moved`);
+  assert.is(await files.lstat(`${dir}/tree/a`), null);
+  assert.is(dec.decode(await files.readFile(`${dir}/tree/moved/b/f`)), "deep");
+  await rejectsWith(files.remove(`${dir}/tree/moved`), "IO", "ENOTEMPTY");
+  await files.remove(`${dir}/tree/moved/b/f`);
+  assert.is(await files.lstat(`${dir}/tree/moved/b/f`), null);
+  await files.remove(`${dir}/tree`, { recursive: true });
+  assert.is(await files.lstat(`${dir}/tree`), null);
+  await rejectsWith(files.remove(`${dir}/tree`), "IO", "ENOENT");
+});
+
+test("makeTempDir under a parent", async () => {
+  const a = await files.makeTempDir("t-", dir);
+  const b = await files.makeTempDir("t-", dir);
+  assert.is.not(a, b);
+  assert.ok(a.startsWith(`${dir}/t-`), a);
+  assert.is((await files.lstat(a))?.kind, "dir");
+});
+
+test("processes: stdin, stdout, stderr, exit code, cwd, env", async () => {
+  const big = new Uint8Array(1 << 20).map((_, i) => i * 7);
+  const cat = await processes.run("cat", [], { stdin: big });
+  assert.is(cat.code, 0);
+  assert.equal(cat.stdout, big);
+  const failing = await processes.run("ls", [`${dir}/definitely-missing`]);
+  assert.is.not(failing.code, 0);
+  assert.ok(dec.decode(failing.stderr).includes("definitely-missing"));
+  const pwd = await processes.run("pwd", [], { cwd: dir });
+  assert.is(dec.decode(pwd.stdout).trim(), dir);
+  const env = await processes.run("env", [], { env: { WHARF_PORT_TEST: "yes" } });
+  assert.ok(dec.decode(env.stdout).includes("WHARF_PORT_TEST=yes"));
+  assert.ok(dec.decode(env.stdout).includes("PATH="), "the parent's environment is kept");
+  await rejectsWith(processes.run("wharf-no-such-program", []), "PROCESS", "ENOENT");
+});
+
+test("clock: wall time with nanoseconds, monotonic time", async () => {
+  const { seconds, nanos } = rt.clock.now();
+  assert.ok(Math.abs(seconds * 1000 + nanos / 1e6 - Date.now()) < 2000);
+  assert.ok(Number.isInteger(nanos) && nanos >= 0 && nanos < 1e9, String(nanos));
+  const t0 = rt.clock.monotonicMs();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(rt.clock.monotonicMs() - t0 >= 15);
+});
+
+test("random: lengths and variation", () => {
+  assert.is(rt.random.bytes(0).length, 0);
+  const big = rt.random.bytes(200_000); // more than one getRandomValues call
+  assert.is(big.length, 200_000);
+  assert.ok(big.subarray(150_000).some((b) => b !== 0));
+  assert.not.equal(rt.random.bytes(32), rt.random.bytes(32));
+});
+
+test("digests and compression are wired", async () => {
+  const d = rt.digests.sha256();
+  d.update(enc.encode("a"));
+  d.update(enc.encode("bc"));
+  assert.is(d.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  assert.is(rt.digests.kind, "native");
+  assert.type(rt.compression.gunzip, "function");
+});
+
+test("env and stdio", async () => {
+  const env = rt.env!;
+  assert.ok(Array.isArray(env.args()));
+  assert.is(env.cwd().startsWith("/"), true);
+  assert.is(typeof env.get("PATH"), "string");
+  assert.is(env.get("WHARF_SURELY_UNSET_VARIABLE"), undefined);
+  assert.type(env.uid(), "number");
+  const stdio = rt.stdio!;
+  for (const fd of [0, 1, 2] as const) assert.type(stdio.isTerminal(fd), "boolean");
+  const writer = stdio.stderr.getWriter();
+  await writer.write(enc.encode(`runtime-ports: stderr port writes on ${rt.name}\n`));
+  writer.releaseLock();
+});
+
+test.run();
