@@ -14,6 +14,11 @@ import { cstrLen, headerSums, isZeroBlock, sumSigned, sumUnsigned } from "./simd
 
 /** Scan flag: compute the CRC-64/ISO of every body that lies wholly in the window. */
 export const SCAN_CRC: u32 = 1;
+/**
+ * Scan flag: only walk the archive (checksums, typeflags, sizes, extension headers); the other
+ * numeric fields and string lengths are neither parsed nor validated. For counting scans.
+ */
+export const SCAN_WALK: u32 = 2;
 
 export let scanStop: u32 = 0;
 export let stopReason: u32 = 0;
@@ -132,14 +137,17 @@ export function scan(win: usize, table: usize, paxTable: usize, crcTables: usize
     const typeflag = load<u8>(h + 156);
     resetNumericError();
     const headerSize = parseNumeric(h + 124, 12);
-    const mode = parseNumeric(h + 100, 8);
-    const uid = parseNumeric(h + 108, 8);
-    const gid = parseNumeric(h + 116, 8);
-    const mtime = parseNumeric(h + 136, 12);
-    let devmajor: i64 = 0, devminor: i64 = 0;
-    const nameLen = cstrLen(h, 100);
+    const walkOnly = (flags & SCAN_WALK) != 0;
+    let mode: i64 = 0, uid: i64 = 0, gid: i64 = 0, mtime: i64 = 0, devmajor: i64 = 0, devminor: i64 = 0;
+    if (!walkOnly) {
+      mode = parseNumeric(h + 100, 8);
+      uid = parseNumeric(h + 108, 8);
+      gid = parseNumeric(h + 116, 8);
+      mtime = parseNumeric(h + 136, 12);
+    }
+    const nameLen = walkOnly && typeflag != 0 ? 0 : cstrLen(h, 100);
     let prefixLen: u32 = 0, unameLen: u32 = 0, gnameLen: u32 = 0;
-    if (format != FORMAT_V7) {
+    if (format != FORMAT_V7 && (!walkOnly || typeflag == 0)) {
       devmajor = parseNumeric(h + 329, 8);
       devminor = parseNumeric(h + 337, 8);
       unameLen = cstrLen(h + 265, 32);

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S deno run -A
 // wharf's command line: argument parsing only; the work lives in src/. One file per command.
 import { defineCommand, type CommandDef } from "citty";
 import tab from "@bomb.sh/tab/citty";

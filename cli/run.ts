@@ -60,7 +60,9 @@ function isUsageError(e: unknown): boolean {
   return e instanceof Error && e.name === "CLIError";
 }
 
+const ANSI = /\x1b\[[0-9;]*m/g;
+
 function oneLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = (e instanceof Error ? e.message : String(e)).replace(ANSI, "");
   return text.split("\n")[0] ?? text;
 }

@@ -26,6 +26,8 @@ export const STOP_ERROR = 3;
 export const STOP_TABLE_FULL = 4;
 
 export const SCAN_CRC = 1;
+/** Walk only: checksums, typeflags, sizes, extension headers; other fields unparsed (records hold 0). */
+export const SCAN_WALK = 2;
 
 export const F_CRC = 1, F_LONG_NAME = 2, F_LONG_LINK = 4, F_PAX = 8;
 
@@ -210,7 +212,9 @@ export interface TarScanSummary {
 }
 
 /**
- * Walks a whole archive without surfacing entries: validates every header, skips every body.
+ * Walks a whole archive without surfacing entries: verifies every header checksum and the
+ * structure (sizes, extension headers, end marker), skips every body. Fields it does not need
+ * (mode, ids, times, names) are not parsed, so it does not catch garbage in them.
  * One engine crossing per window; bytes are read straight into the engine window.
  */
 export async function scanTar(source: ByteSource): Promise<TarScanSummary> {
@@ -224,7 +228,7 @@ export async function scanTar(source: ByteSource): Promise<TarScanSummary> {
     return n;
   };
   while (true) {
-    const result = engine.scan(cursor, fill, 0);
+    const result = engine.scan(cursor, fill, SCAN_WALK);
     for (let i = 0; i < result.records; i++) {
       const kind = engine.kind(i);
       if (kind === KIND_ERROR) throw engine.error(i, base);

@@ -240,7 +240,7 @@ export class TarReader {
   private async *bodyChunks(entry: TarEntry): AsyncIterableIterator<Uint8Array> {
     const engine = await this.ready();
     const state = this.body;
-    if (!state || state.entry !== entry) return;
+    if (!state || state.entry !== entry) throw new WharfError("INVALID_ARGUMENT", `tar: body of "${entry.header.name}" was skipped; read it before next()`);
     while (state.remaining > 0) {
       const view = await this.takeBody(engine, state, true);
       if (!view) return;

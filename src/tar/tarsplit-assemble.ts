@@ -117,8 +117,20 @@ async function* assembleParts(
     if (size === 0) continue;
     const content = await getFile(label, nameBytes);
     if (content === null) throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is missing`);
-    yield* copyChecked(engine, toByteSource(content), size, rec.payload, label);
+    const source = toByteSource(content);
+    try {
+      yield* copyChecked(engine, source, size, rec.payload, label);
+    } finally {
+      await release(source);
+    }
   }
+}
+
+/** Closes a file handle or cancels a stream adapter the getter gave us. */
+async function release(source: object): Promise<void> {
+  const closable = source as { close?: () => Promise<void>; cancel?: () => Promise<void> };
+  if (typeof closable.close === "function") await closable.close();
+  else if (typeof closable.cancel === "function") await closable.cancel();
 }
 
 /** Streams `size` bytes of a file through the engine window, checking its CRC. */

@@ -136,6 +136,20 @@ test("PAX size overrides the header size; header-only types keep size but have n
   assert.is(dec.decode(entries[2]!.body), "ok");
 });
 
+test("global PAX header is an entry of its own; only the last 'x' before an entry applies", async () => {
+  const tar = new TarBuilder()
+    .pax([["comment", "global"]], "g")
+    .pax([["path", "first"], ["uid", "7"]])
+    .pax([["path", "second"]])
+    .file("plain", "b")
+    .end()
+    .bytes();
+  const { entries } = await readAll(tar);
+  assert.equal(entries.map((e) => [e.header.name, e.header.typeflag, e.header.size]), [["pax_global_header", "g", 0], ["second", "0", 1]]);
+  assert.is(dec.decode(entries[0]!.header.paxRecords.get("comment")), "global");
+  assert.is(entries[1]!.header.uid, 0);
+});
+
 test("base-256 uid and size, negative base-256 mtime-like values", async () => {
   const body = pseudoRandomBytes(600, 3);
   const tar = new TarBuilder()

@@ -1,0 +1,36 @@
+import type { FileHandle } from "../ports.ts";
+
+/** Chunk size for file streams: large enough that per-chunk overhead vanishes next to the copy. */
+const FILE_CHUNK = 1 << 20;
+
+/**
+ * A file as a ReadableStream, after `prefix` (bytes already read from it). Reads are pulled,
+ * so a slow consumer never makes the file pile up in memory. The handle is closed at the end
+ * or on cancel.
+ */
+export function fileReadable(handle: FileHandle, prefix?: Uint8Array): ReadableStream<Uint8Array> {
+  let head = prefix && prefix.length > 0 ? prefix : undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (head) {
+          controller.enqueue(head);
+          head = undefined;
+          return;
+        }
+        const buffer = new Uint8Array(FILE_CHUNK);
+        const n = await handle.read(buffer);
+        if (n === 0) {
+          await handle.close();
+          controller.close();
+        } else {
+          controller.enqueue(n === buffer.length ? buffer : buffer.subarray(0, n));
+        }
+      },
+      async cancel() {
+        await handle.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

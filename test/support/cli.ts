@@ -1,0 +1,34 @@
+/**
+ * Runs the wharf CLI as a child process on the runtime the test itself runs on: Deno and Bun
+ * run cli/main.ts directly, Node runs it through tsx (the same source the bundle is built from).
+ */
+import { getRuntime } from "../../src/runtime/index.ts";
+
+const decoder = new TextDecoder();
+const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function wharf(args: string[], stdin?: Uint8Array): Promise<CliResult> {
+  const rt = await getRuntime();
+  const [cmd, prefix] =
+    rt.name === "deno" ? [`${repo}/node_modules/.bin/deno`, ["run", "-A", `${repo}/cli/main.ts`]]
+    : rt.name === "bun" ? [`${repo}/node_modules/.bin/bun`, [`${repo}/cli/main.ts`]]
+    : [`${repo}/node_modules/.bin/tsx`, [`${repo}/cli/main.ts`]];
+  const r = await rt.processes!.run(cmd, [...prefix, ...args], { stdin, cwd: repo, env: { NO_COLOR: "1" } });
+  return { code: r.code, stdout: decoder.decode(r.stdout), stderr: decoder.decode(r.stderr) };
+}
+
+/** Runs a system tool (sha256sum, gzip, zstd, tar) and returns its stdout bytes; throws on failure. */
+export async function tool(cmd: string, args: string[], stdin?: Uint8Array): Promise<Uint8Array> {
+  const rt = await getRuntime();
+  const r = await rt.processes!.run(cmd, args, { stdin });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${decoder.decode(r.stderr)}`);
+  return r.stdout;
+}
+
+export { repo };
