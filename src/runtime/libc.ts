@@ -21,6 +21,45 @@ export interface Libc {
   errno(): number;
 }
 
+/** C types of the signatures below, named once and mapped to each FFI's own type names. */
+export type CType = "ptr" | "i32" | "u32" | "u64" | "ssize";
+
+/** The glibc functions wharf calls, shared by the Deno and Bun adapters. */
+export const LIBC_SIGNATURES = {
+  mount: { args: ["ptr", "ptr", "ptr", "u64", "ptr"], returns: "i32" },
+  umount2: { args: ["ptr", "i32"], returns: "i32" },
+  mknod: { args: ["ptr", "u32", "u64"], returns: "i32" },
+  chmod: { args: ["ptr", "u32"], returns: "i32" },
+  lchown: { args: ["ptr", "u32", "u32"], returns: "i32" },
+  utimensat: { args: ["i32", "ptr", "ptr", "i32"], returns: "i32" },
+  lsetxattr: { args: ["ptr", "ptr", "ptr", "u64", "i32"], returns: "i32" },
+  lgetxattr: { args: ["ptr", "ptr", "ptr", "u64"], returns: "ssize" },
+  llistxattr: { args: ["ptr", "ptr", "u64"], returns: "ssize" },
+  __errno_location: { args: [], returns: "ptr" },
+} as const satisfies Record<string, { args: readonly CType[]; returns: CType }>;
+
+export type LibcSymbols = Record<keyof typeof LIBC_SIGNATURES, (...args: unknown[]) => unknown>;
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+
+/** Binds the raw FFI symbols to `Libc`; `readErrno` reads the int behind `__errno_location()`. */
+export function bindLibc(symbols: LibcSymbols, readErrno: (errnoPointer: unknown) => number): Libc {
+  const n = (v: unknown) => Number(v as number | bigint);
+  return {
+    mount: (source, target, fstype, flags, data) => n(symbols.mount(source, target, fstype, BigInt(flags), data)),
+    umount2: (target, flags) => n(symbols.umount2(target, flags)),
+    mknod: (path, mode, dev) => n(symbols.mknod(path, mode, dev)),
+    chmod: (path, mode) => n(symbols.chmod(path, mode)),
+    lchown: (path, uid, gid) => n(symbols.lchown(path, uid >>> 0, gid >>> 0)),
+    lutimens: (path, times) => n(symbols.utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)),
+    lsetxattr: (path, name, value, size, flags) => n(symbols.lsetxattr(path, name, value, BigInt(size), flags)),
+    lgetxattr: (path, name, value, size) => n(symbols.lgetxattr(path, name, value, BigInt(size))),
+    llistxattr: (path, list, size) => n(symbols.llistxattr(path, list, BigInt(size))),
+    errno: () => readErrno(symbols.__errno_location()),
+  };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -8,6 +8,7 @@
  * path cleaning work on bytes as Go's do, whatever the names' encoding.
  */
 import { WharfError } from "../errors.ts";
+import { concatBytes } from "../io/bytes.ts";
 
 export const BLOCK_SIZE = 512;
 
@@ -64,7 +65,7 @@ export function encodeTarHeader(header: TarEntryHeader): Uint8Array {
   const fields = normalize(header);
   const { useUSTAR, paxRecords } = chooseFormat(fields);
   if (useUSTAR) return ustarHeader(fields);
-  return concatBlocks([...paxExtendedHeader(fields.name, paxRecords), paxMainHeader(fields)]);
+  return concatBytes([...paxExtendedHeader(fields.name, paxRecords), paxMainHeader(fields)]);
 }
 
 interface Fields {
@@ -344,16 +345,6 @@ function padToBlock(data: Uint8Array): Uint8Array {
   const padded = new Uint8Array(Math.ceil(data.length / BLOCK_SIZE) * BLOCK_SIZE);
   padded.set(data);
   return padded;
-}
-
-function concatBlocks(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function headerError(message: string): WharfError {

@@ -9,6 +9,7 @@
  */
 import { WharfError } from "../errors.ts";
 import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
+import { concatBytes } from "../io/bytes.ts";
 import {
   engineError, KIND_END, KIND_ERROR, SCAN_CRC, STOP_NEED_DATA, TarEngine, type EngineRecord, type ScanResult,
 } from "./engine.ts";
@@ -105,14 +106,7 @@ export class TarReader {
   rawBytes(): Uint8Array {
     const parts = this.raw;
     this.raw = [];
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
   }
 
   /**

@@ -7,6 +7,7 @@ import { toByteSource, type ByteInput } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { decodeRecord, TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
+import { concatBytes } from "../io/bytes.ts";
 
 /** Opens a file's content by its record name; null when it does not exist. */
 export type TarSplitFileGetter = (name: string, nameBytes: Uint8Array) => Promise<ByteInput | null> | ByteInput | null;
@@ -47,14 +48,7 @@ async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 /** Rebuilds the exact tar bytes from records and file contents. */

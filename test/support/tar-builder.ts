@@ -3,6 +3,7 @@
  * (GNU long names, PAX records, base-256 numbers, signed checksums, garbage). Not the
  * production writer.
  */
+import { concatBytes } from "../../src/io/bytes.ts";
 const enc = new TextEncoder();
 
 export type Magic = "ustar" | "gnu" | "v7";
@@ -131,13 +132,7 @@ export class TarBuilder {
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), for generated content. */
