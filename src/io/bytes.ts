@@ -5,7 +5,7 @@ import { WharfError } from "../errors.ts";
  * layers are streamed, never collected. Reads through the reader rather than
  * `new Response(stream)`, which in browsers replaces the stream's own error with "Failed to fetch".
  */
-export async function readAll(stream: ReadableStream<Uint8Array>, limit = Number.MAX_SAFE_INTEGER, what = "stream"): Promise<Uint8Array> {
+export async function readAll(stream: ReadableStream<Uint8Array>, limit = Number.MAX_SAFE_INTEGER, what = "stream"): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
@@ -26,7 +26,7 @@ export async function readAll(stream: ReadableStream<Uint8Array>, limit = Number
   return concatBytes(chunks, size);
 }
 
-export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((n, c) => n + c.length, 0)): Uint8Array {
+export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((n, c) => n + c.length, 0)): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let offset = 0;
   for (const c of chunks) {
