@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureWasmBuilt } from "./lib/wasm.mjs";
+import { ensureWasmBuilt } from "./lib/build.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(repo, "node_modules", ".bin", name);

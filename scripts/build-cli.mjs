@@ -3,7 +3,7 @@
 // cli/main.ts directly. Dependencies are bundled in so the file runs on its own.
 import { build } from "esbuild";
 import { chmodSync } from "node:fs";
-import { ensureWasmBuilt } from "./lib/wasm.mjs";
+import { ensureWasmBuilt } from "./lib/build.mjs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 

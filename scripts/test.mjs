@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureWasmBuilt } from "./lib/wasm.mjs";
+import { ensureCliBundle, ensureWasmBuilt } from "./lib/build.mjs";
 import { parseUvuSummary } from "./lib/uvu-summary.mjs";
 import { runBrowserTests } from "./lib/browser-tests.mjs";
 
@@ -100,6 +100,7 @@ async function runRuntime(runtime, files, jobs) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   await ensureWasmBuilt(repo);
+  await ensureCliBundle(repo);
   let files = listTests(join(repo, "test"));
   if (opts.filters.length) files = files.filter((f) => opts.filters.some((x) => f.includes(x)));
   const grand = { passed: 0, failed: 0, skipped: 0 };

@@ -1,4 +1,4 @@
-// Builds the WASM tar engine when its generated module is missing or older than its sources.
+// Builds what the tests and benches run: the WASM tar engine and the CLI bundle for Node, each only when stale.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -23,4 +23,13 @@ export async function ensureWasmBuilt(repo) {
   if (!stale) return;
   const r = spawnSync(process.execPath, [script], { cwd: repo, stdio: "inherit" });
   if (r.status !== 0) throw new Error(`WASM build failed (exit ${r.status})`);
+}
+
+/** Rebuilds dist/wharf.mjs (the Node bundle of the CLI) when src/, cli/ or the WASM are newer. */
+export async function ensureCliBundle(repo) {
+  const out = join(repo, "dist", "wharf.mjs");
+  const newest = Math.max(newestSource(join(repo, "src")), newestSource(join(repo, "cli")), statSync(join(repo, "package.json")).mtimeMs);
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
+  const r = spawnSync(process.execPath, [join(repo, "scripts", "build-cli.mjs")], { cwd: repo, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`CLI bundle build failed (exit ${r.status})`);
 }
