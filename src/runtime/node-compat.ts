@@ -10,8 +10,10 @@ import type { Transform } from "node:stream";
 import type { CompressionPort, Digester, DigesterFactory } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 
-/** Output chunk size of the native decoders; 256 KiB measured fastest on all three runtimes. */
-const DECODE_CHUNK_SIZE = 256 * 1024;
+/** Output chunk size of the native decoders: 1 MiB measured fastest here (Node 20 gains ~10% over 256 KiB; Deno and Bun are level). */
+const DECODE_CHUNK_SIZE = 1024 * 1024;
+/** Decoded chunks held before zlib is paused (backpressure). */
+const OUTPUT_QUEUE_CHUNKS = 2;
 
 type NodeCrypto = typeof import("node:crypto");
 type NodeZlib = typeof import("node:zlib");
@@ -67,7 +69,14 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
     for (const waiter of woken) waiter();
   };
   const waitForEvent = (): Promise<void> => new Promise<void>((resolve) => waiters.push(resolve));
-  codec.on("readable", notify);
+  // Flowing mode with pause/resume: `read()` in paused mode concatenates every buffered chunk
+  // into one new buffer (a copy of all output); 'data' hands each chunk over as zlib made it.
+  const queue: Uint8Array[] = [];
+  codec.on("data", (chunk: Uint8Array) => {
+    queue.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (queue.length >= OUTPUT_QUEUE_CHUNKS) codec.pause();
+    notify();
+  });
   codec.on("drain", notify);
   codec.on("end", () => {
     ended = true;
@@ -82,15 +91,17 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
     async pull(controller) {
       for (;;) {
         if (failure) throw failure;
-        const chunk = codec.read() as Uint8Array | null;
-        if (chunk !== null) {
-          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        const chunk = queue.shift();
+        if (chunk !== undefined) {
+          if (queue.length < OUTPUT_QUEUE_CHUNKS) codec.resume();
+          controller.enqueue(chunk);
           return;
         }
         if (ended) {
           controller.close();
           return;
         }
+        codec.resume();
         await waitForEvent();
       }
     },
