@@ -1,0 +1,46 @@
+/**
+ * Layer store interfaces (moby `layer/`): read-only layers addressed by chainID, reference
+ * counted; registration from a tar stream in one pass. The implementation is store.ts beside
+ * this file; the on-disk format is the spec's `layerdb/`.
+ */
+import type { Digest } from "../hash/digest.ts";
+import type { ByteInput } from "../io/source.ts";
+
+export type ChainID = Digest;
+export type DiffID = Digest;
+
+/** The empty layer tar (1024 zero bytes): Docker's well-known diffID. */
+export const EMPTY_LAYER_DIFF_ID: DiffID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
+/** A registered read-only layer. */
+export interface Layer {
+  readonly chainID: ChainID;
+  readonly diffID: DiffID;
+  readonly parent: Layer | undefined;
+  /** What the driver reports for the applied layer (the `size` file). */
+  readonly size: number;
+  /** The graph driver's directory name for this layer (the `cache-id` file). */
+  readonly cacheID: string;
+  /** The exact uncompressed layer tar, rebuilt from tar-split records plus the layer's files (CRC checked). */
+  tarStream(): ReadableStream<Uint8Array>;
+}
+
+export interface RegisterOptions {
+  /** When set, a computed diffID that differs fails registration and nothing of the layer is kept. */
+  expectedDiffID?: DiffID;
+}
+
+export interface LayerStore {
+  /**
+   * Registers the layer tar `tar` (already decompressed) on top of `parent`, in one pass:
+   * hash → tar-split → apply. Takes a reference. When the chainID exists already, the existing
+   * layer is referenced and the tar is still read to its end (to learn its diffID).
+   */
+  register(tar: ByteInput, parent: ChainID | undefined, options?: RegisterOptions): Promise<Layer>;
+  /** The layer with this chainID, taking a reference; undefined when unknown. */
+  get(chainID: ChainID): Layer | undefined;
+  /** Drops one reference; layers reaching zero are deleted down the chain. Returns the deleted chainIDs. */
+  release(layer: Layer): Promise<ChainID[]>;
+  /** Every layer in the store (no references taken). */
+  list(): Layer[];
+}
