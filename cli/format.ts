@@ -1,13 +1,17 @@
 // Output helpers shared by commands: Docker-style tables (columns padded, three spaces apart).
 import type { TarHeader } from "../src/tar/header.ts";
 
-/** Renders rows under headers; `rightAligned` lists column indexes aligned right (sizes). */
+/**
+ * Renders rows under headers the way the Docker CLI's tabwriter does (minwidth 10, padding 3):
+ * every column but the last is padded to max(10, widest cell + 3). `rightAligned` lists column
+ * indexes aligned right (sizes in `tar ls`).
+ */
 export function renderTable(headers: string[], rows: string[][], rightAligned: number[] = []): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = headers.map((h, i) => Math.max(10, 3 + Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : rightAligned.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join("   ")
+      .map((c, i) => (i === cells.length - 1 ? c : rightAligned.includes(i) ? c.padStart(widths[i]! - 3) + "   " : c.padEnd(widths[i]!)))
+      .join("")
       .trimEnd();
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
 }
