@@ -7,6 +7,8 @@ const encoder = new TextEncoder();
 
 export interface CliContext {
   runtime: Runtime;
+  /** `--root` and `--driver`, given before the command word. */
+  globals: { root?: string; driver?: string };
   stdio: StdioPort;
   out(text: string): Promise<void>;
   err(text: string): Promise<void>;
@@ -29,6 +31,7 @@ export function cliContext(): Promise<CliContext> {
     };
     return {
       runtime,
+      globals: {},
       stdio,
       out: (text) => write(stdio.stdout, text),
       err: (text) => write(stdio.stderr, text),

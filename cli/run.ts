@@ -1,7 +1,7 @@
 // Runs the command tree: help and errors the way a Docker user expects them — usage on --help,
 // and every failure as one line on stderr with a non-zero exit code.
 import { renderUsage, runCommand, type CommandDef } from "citty";
-import { isWharfError } from "../src/errors.ts";
+import { isWharfError, WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 
 /** Exit codes: 1 for a failed operation, 2 for bad usage (like most CLIs). */
@@ -29,11 +29,37 @@ async function commandFor(root: CommandDef, args: string[]): Promise<{ cmd: Comm
   return { cmd, parent, path };
 }
 
+/** Global options, before the command word as with `docker --host … ps`. */
+const GLOBAL_OPTIONS = ["root", "driver"] as const;
+
+/** Takes `--root DIR`, `--root=DIR`, `--driver NAME` off the front of the arguments. */
+export function splitGlobalOptions(args: string[]): { globals: Partial<Record<(typeof GLOBAL_OPTIONS)[number], string>>; rest: string[] } {
+  const globals: Partial<Record<(typeof GLOBAL_OPTIONS)[number], string>> = {};
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    const name = GLOBAL_OPTIONS.find((o) => arg === `--${o}` || arg.startsWith(`--${o}=`));
+    if (!name) break;
+    const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[++i];
+    if (value === undefined || value === "") throw new WharfError("USAGE", `flag needs an argument: --${name}`);
+    globals[name] = value;
+  }
+  return { globals, rest: args.slice(i) };
+}
+
 export async function runCli(root: CommandDef): Promise<void> {
   const ctx = await cliContext();
   const env = ctx.runtime.env;
   if (!env) throw new Error("no process environment in this runtime");
-  const args = env.args();
+  let args: string[];
+  try {
+    const split = splitGlobalOptions(env.args());
+    ctx.globals = split.globals;
+    args = split.rest;
+  } catch (e) {
+    await ctx.err(`wharf: ${oneLine(e)}\nSee 'wharf --help'.\n`);
+    return env.exit(EXIT_USAGE);
+  }
   const { cmd, parent, path } = await commandFor(root, args);
   const wantsHelp = args.includes("--help") || args.includes("-h");
   const isGroupWithoutVerb = !cmd.run && cmd.subCommands && args.length === path.length;

@@ -15,7 +15,13 @@ export type WharfErrorCode =
   | "IO" // file system operation failed; `errno` carries the errno name when known
   | "PROCESS" // a subprocess failed
   | "USAGE" // bad command-line input
+  | "UNSAFE_PATH" // a layer entry would write outside its layer (.., absolute, through a symlink, link out)
+  | "DRIVER" // no usable graph driver, or the one asked for cannot run here
   | "NOT_FOUND"
+  | "LOCKED" // the data-root is held by another live process
+  | "INVALID_REFERENCE" // an image reference that does not parse (Docker's messages)
+  | "CONFLICT" // a tag or digest already points elsewhere and may not be moved
+  | "INVALID_ARCHIVE" // a `docker save` archive or OCI layout that is malformed or unsafe
   | "INVALID_ARGUMENT";
 
 export class WharfError extends Error {

@@ -81,8 +81,12 @@ export interface ProcessesPort {
 }
 
 export interface MountsPort {
-  /** mount(2). `flags` are Linux MS_* bits; `data` the option string. Throws WharfError MOUNT with `errno`. */
-  mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void>;
+  /**
+   * mount(2). `flags` are Linux MS_* bits; `data` the option string. Throws WharfError MOUNT with `errno`.
+   * `cwd`: the directory relative paths in `target` and `data` resolve against (overlay2 keeps
+   * long lowerdir lists under a page with paths relative to its home).
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string, options?: { cwd?: string }): Promise<void>;
   /** umount2(2). */
   unmount(target: string, flags?: number): Promise<void>;
 }

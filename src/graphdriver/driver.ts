@@ -32,8 +32,12 @@ export interface ProtoDriver {
   put(id: string): Promise<void>;
   exists(id: string): Promise<boolean>;
   status(): Promise<DriverStatus>;
+  /** Paths `docker inspect` shows under GraphDriver.Data (overlay2: LowerDir, MergedDir, UpperDir, WorkDir); null when the driver has none. */
+  metadata(id: string): Promise<Record<string, string> | null>;
   /** Unmounts everything this driver mounted (process exit). */
   cleanup(): Promise<void>;
+  /** The IDs of every layer directory the driver holds; restore removes those no layer or mount names (a crash can leave them). */
+  list(): Promise<string[]>;
 }
 
 /** A change between a layer and its parent, as `docker diff` reports it. */
@@ -47,7 +51,10 @@ export interface Change {
 export interface LayerApplier {
   /** Applies one entry; it may read the entry's body. Unsafe entries (`..`, absolute escapes, links out) throw. */
   apply(entry: TarEntry): Promise<void>;
-  /** Finishes (directory times, deferred hard links) and returns the layer's size as the driver counts it. */
+  /**
+   * Finishes (directory times) and returns the layer's `size` file value: overlay2 the size of
+   * diff/ (non-directories, hard links once); naive drivers the sum of the tar headers' sizes.
+   */
   finish(): Promise<number>;
 }
 
@@ -65,7 +72,11 @@ export interface DiffDriver {
   /** The layer's changes against its parent as a tar with Docker's header conventions. */
   diff(id: string, parent: string | undefined): ReadableStream<Uint8Array>;
   changes(id: string, parent: string | undefined): Promise<Change[]>;
-  /** Size of the layer's own content (overlay2: files of diff/ with hard links once; naive: sum of the diff's tar sizes). */
+  /**
+   * Size of the layer's own content as moby's DiffSize reports it (overlay2: files of diff/ with
+   * hard links once; naive: ChangesSize, the added and changed files against the parent). For
+   * the `size` file use the applier's `finish()`, which is what Docker records at registration.
+   */
   diffSize(id: string, parent: string | undefined): Promise<number>;
   /** File access for tar-split reassembly. */
   diffGetter(id: string): Promise<DiffGetter>;

@@ -55,5 +55,8 @@ export interface ImageStore {
   children(id: ImageID): ImageID[];
   setLastUpdated(id: ImageID, when: string): Promise<void>;
   getLastUpdated(id: ImageID): Promise<string | undefined>;
+  /** `builtLocally` metadata (one byte 0x01), set by builds, not by load or pull. */
+  setBuiltLocally(id: ImageID): Promise<void>;
+  isBuiltLocally(id: ImageID): Promise<boolean>;
   list(): ImageID[];
 }

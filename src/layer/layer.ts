@@ -39,6 +39,8 @@ export interface LayerStore {
   register(tar: ByteInput, parent: ChainID | undefined, options?: RegisterOptions): Promise<Layer>;
   /** The layer with this chainID, taking a reference; undefined when unknown. */
   get(chainID: ChainID): Layer | undefined;
+  /** Whether the layer exists, without taking a reference. */
+  has(chainID: ChainID): boolean;
   /** Drops one reference; layers reaching zero are deleted down the chain. Returns the deleted chainIDs. */
   release(layer: Layer): Promise<ChainID[]>;
   /** Every layer in the store (no references taken). */

@@ -14,11 +14,12 @@ import { webClock, webRandom } from "./web-basics.ts";
 export async function createBunRuntime(): Promise<Runtime> {
   const libc = await openBunLibc();
   const { mknod, setxattr, getxattr, listxattr } = libcFileOps(libc);
+  const { default: process } = await import("node:process");
   return {
     name: "bun",
     files: await nodeFiles({ mknod, setxattr, getxattr, listxattr }),
     processes: await nodeProcesses(),
-    mounts: libcMounts(libc),
+    mounts: libcMounts(libc, { cwd: () => process.cwd(), chdir: (path) => process.chdir(path) }),
     clock: webClock,
     random: webRandom,
     ...(await serverCodecs()),

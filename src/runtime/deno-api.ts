@@ -93,6 +93,7 @@ export interface DenoApi {
   env: { get(name: string): string | undefined };
   args: string[];
   cwd(): string;
+  chdir(path: string): void;
   uid(): number | null;
   exit(code: number): never;
 }

@@ -19,7 +19,7 @@ export async function createDenoRuntime(): Promise<Runtime> {
     name: "deno",
     files: denoFiles(deno, libc),
     processes: denoProcesses(deno),
-    mounts: libcMounts(libc),
+    mounts: libcMounts(libc, { cwd: () => deno.cwd(), chdir: (path) => deno.chdir(path) }),
     clock: webClock,
     random: webRandom,
     ...(await serverCodecs()),

@@ -89,11 +89,35 @@ export function check(libc: Libc, result: number, code: WharfErrorCode, what: st
   throw new WharfError(code, `${what}: ${errno}`, { errno });
 }
 
-export function libcMounts(libc: Libc): MountsPort {
+/** The process working directory, for mounts with relative paths (`MountsPort.mount` `cwd`). */
+export interface WorkingDirectory {
+  cwd(): string;
+  chdir(path: string): void;
+}
+
+export function libcMounts(libc: Libc, workingDirectory: WorkingDirectory): MountsPort {
   return {
-    async mount(source, target, fstype, flags, data) {
-      const r = libc.mount(cString(source), cString(target), cString(fstype), flags, cString(data));
-      check(libc, r, "MOUNT", `mount ${fstype} on ${target}`);
+    async mount(source, target, fstype, flags, data, options) {
+      const args = [cString(source), cString(target), cString(fstype), flags, cString(data)] as const;
+      if (options?.cwd === undefined) {
+        check(libc, libc.mount(...args), "MOUNT", `mount ${fstype} on ${target}`);
+        return;
+      }
+      // chdir, mount and chdir back run synchronously, so no other task sees the borrowed cwd.
+      const previous = workingDirectory.cwd();
+      workingDirectory.chdir(options.cwd);
+      let r: number;
+      let errno = 0;
+      try {
+        r = libc.mount(...args);
+        if (r === -1) errno = libc.errno();
+      } finally {
+        workingDirectory.chdir(previous);
+      }
+      if (r === -1) {
+        const name = errnoName(errno);
+        throw new WharfError("MOUNT", `mount ${fstype} on ${target} (in ${options.cwd}): ${name}`, { errno: name });
+      }
     },
     async unmount(target, flags = 0) {
       check(libc, libc.umount2(cString(target), flags), "MOUNT", `umount ${target}`);

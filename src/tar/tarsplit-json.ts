@@ -3,6 +3,7 @@
  * vbatts/tar-split `storage.Entry` (field order type, name, name_raw, size, payload, position).
  */
 import { WharfError } from "../errors.ts";
+import { goQuote } from "../format/go-json.ts";
 
 export const TAR_SPLIT_FILE = 1;
 export const TAR_SPLIT_SEGMENT = 2;
@@ -58,34 +59,10 @@ export function base64Decode(text: string): Uint8Array {
   return out;
 }
 
-/** A JSON string as Go 1.19's encoding/json writes it (HTML-safe escaping). */
-export function goJsonString(s: string): string {
-  let out = '"';
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let esc: string | undefined;
-    if (c < 0x20) {
-      esc = c === 0x0a ? "\\n" : c === 0x0d ? "\\r" : c === 0x09 ? "\\t" : "\\u00" + c.toString(16).padStart(2, "0");
-    } else if (c === 0x22) esc = '\\"';
-    else if (c === 0x5c) esc = "\\\\";
-    else if (c === 0x3c) esc = "\\u003c";
-    else if (c === 0x3e) esc = "\\u003e";
-    else if (c === 0x26) esc = "\\u0026";
-    else if (c === 0x2028) esc = "\\u2028";
-    else if (c === 0x2029) esc = "\\u2029";
-    if (esc !== undefined) {
-      out += s.slice(from, i) + esc;
-      from = i + 1;
-    }
-  }
-  return out + s.slice(from) + '"';
-}
-
 /** One record as a JSON line, newline included. */
 export function encodeRecord(rec: TarSplitRecord): string {
   let line = `{"type":${rec.type}`;
-  if (rec.name) line += `,"name":${goJsonString(rec.name)}`;
+  if (rec.name) line += `,"name":${goQuote(rec.name)}`;
   if (rec.nameRaw && rec.nameRaw.length > 0) line += `,"name_raw":"${base64Encode(rec.nameRaw)}"`;
   if (rec.size) line += `,"size":${rec.size}`;
   line += `,"payload":${rec.payload === null ? "null" : `"${base64Encode(rec.payload)}"`}`;

@@ -5,7 +5,8 @@ import { isWharfError } from "../../src/errors.ts";
 import { TarReader } from "../../src/tar/reader.ts";
 import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
 import { assembleTar } from "../../src/tar/tarsplit-assemble.ts";
-import { byteString, cleanPath, encodeRecord, goJsonString } from "../../src/tar/tarsplit-json.ts";
+import { byteString, cleanPath, encodeRecord } from "../../src/tar/tarsplit-json.ts";
+import { goQuote } from "../../src/format/go-json.ts";
 import { readFixture } from "../support/fixtures.ts";
 import { chunkedStream, concat, pseudoRandomBytes, TarBuilder } from "../support/tar-builder.ts";
 
@@ -119,7 +120,7 @@ test("header-only type with a size records the CRC of nothing", async () => {
 });
 
 test("JSON lines escape like Go and carry non-UTF-8 names as name_raw", async () => {
-  assert.is(goJsonString('a"b\\c\n\r\t\x01<>&\u2028\u2029é'), '"a\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028\\u2029é"');
+  assert.is(goQuote('a"b\\c\n\r\t\x01<>&\u2028\u2029é'), '"a\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028\\u2029é"');
   const raw = new Uint8Array([0x61, 0xff, 0x62]);
   const tar = new TarBuilder().entry({ name: raw }, enc.encode("zz")).end().bytes();
   const lines: string[] = [];

@@ -1,0 +1,111 @@
+/**
+ * One pass over a layer tar: the bytes are hashed as they are read (the diffID), recorded as
+ * tar-split records (gzipped into the staged `tar-split.json.gz`) and each entry is handed to the
+ * driver's applier. Nothing of the layer is buffered beyond the tar reader's window.
+ */
+import type { DigesterFactory, FileHandle, FilesPort } from "../ports.ts";
+import type { LayerApplier } from "../graphdriver/driver.ts";
+import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
+import { tarSplitRecords } from "../tar/tarsplit.ts";
+import { encodeRecord } from "../tar/tarsplit-json.ts";
+import { gzipEncode } from "../compress/index.ts";
+import type { DiffID } from "./layer.ts";
+
+export interface AppliedTar {
+  diffID: DiffID;
+  /** The driver's size of the applied layer (the `size` file). */
+  size: number;
+}
+
+/** Lines are gathered to about this size before they go to the compressor. */
+const RECORD_BATCH = 64 * 1024;
+
+export async function applyLayerTar(
+  input: ByteInput,
+  applier: LayerApplier,
+  tarSplitPath: string,
+  files: FilesPort,
+  digests: DigesterFactory,
+): Promise<AppliedTar> {
+  const source = toByteSource(input);
+  const hashed = hashingSource(source, digests);
+  const sink = await gzipFileSink(files, tarSplitPath, 0o644);
+  const encoder = new TextEncoder();
+  try {
+    let batch = "";
+    for await (const record of tarSplitRecords(hashed.source, { onEntry: (entry) => applier.apply(entry) })) {
+      batch += encodeRecord(record);
+      if (batch.length >= RECORD_BATCH) {
+        await sink.write(encoder.encode(batch));
+        batch = "";
+      }
+    }
+    if (batch.length > 0) await sink.write(encoder.encode(batch));
+    const size = await applier.finish();
+    await sink.close();
+    return { diffID: hashed.digest(), size };
+  } catch (e) {
+    await sink.abort(e);
+    // A stream is cancelled so its producer stops; a handle stays the caller's to close.
+    if (input instanceof ReadableStream) await (source as { cancel?: (r: unknown) => Promise<void> }).cancel?.(e).catch(() => {});
+    throw e;
+  }
+}
+
+/** Hashes exactly the bytes the reader gets, in the buffer it reads into (no copy). */
+function hashingSource(source: ByteSource, digests: DigesterFactory): { source: ByteSource; digest(): DiffID } {
+  const digester = digests.sha256();
+  return {
+    source: {
+      async read(into: Uint8Array): Promise<number> {
+        const n = await source.read(into);
+        if (n > 0) digester.update(into.subarray(0, n));
+        return n;
+      },
+    },
+    digest: () => `sha256:${digester.hex()}`,
+  };
+}
+
+interface FileSink {
+  write(bytes: Uint8Array): Promise<void>;
+  /** Flushes the compressor, syncs and closes the file. */
+  close(): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/** A gzip-compressing file writer with backpressure: `write` resolves once the compressor took the bytes. */
+async function gzipFileSink(files: FilesPort, path: string, mode: number): Promise<FileSink> {
+  const handle: FileHandle = await files.open(path, "wx", mode);
+  const gzip = gzipEncode();
+  const writer = gzip.writable.getWriter();
+  const reader = gzip.readable.getReader();
+  const drained = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      await handle.write(value);
+    }
+  })();
+  // A failed drain must fail the writer too, or `write` would wait forever on backpressure.
+  drained.catch((e) => writer.abort(e).catch(() => {}));
+  let closed = false;
+  return {
+    async write(bytes) {
+      await writer.write(bytes);
+    },
+    async close() {
+      await writer.close();
+      await drained;
+      await handle.sync();
+      closed = true;
+      await handle.close();
+    },
+    async abort(reason) {
+      await writer.abort(reason).catch(() => {});
+      await reader.cancel(reason).catch(() => {});
+      await drained.catch(() => {});
+      if (!closed) await handle.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The on-disk `layerdb/` (moby `layer/filestore.go`): one directory per chainID holding `diff`,
+ * `size`, `cache-id`, `parent` and `tar-split.json.gz`. A new layer's files are staged in
+ * `tmp/write-set-*` and the directory is renamed into `sha256/` in one step; a deleted layer is
+ * first renamed to `<hex>-<random>-removing`, so a crash never leaves a half layer under its name.
+ */
+import type { FilesPort, RandomPort } from "../ports.ts";
+import { WharfError, isWharfError } from "../errors.ts";
+import { writeFileAtomic } from "../fs/atomic.ts";
+import { digestHex, formatDigest, parseDigest } from "../hash/digest.ts";
+import type { ChainID, DiffID } from "./layer.ts";
+import { randomID } from "./random-id.ts";
+
+/** What a layer directory records. */
+export interface LayerRecord {
+  chainID: ChainID;
+  diffID: DiffID;
+  size: number;
+  cacheID: string;
+  parent: ChainID | undefined;
+}
+
+/** A layer directory being written in `tmp/`; `cache-id` is in it from the start. */
+export interface StagedLayer {
+  readonly dir: string;
+  readonly cacheID: string;
+}
+
+/** What `scan()` finds under the layerdb. */
+export interface LayerDBListing {
+  /** chainID hex names of committed layers. */
+  layers: string[];
+  /** Directories left by an interrupted delete (`*-removing`), full paths. */
+  removing: string[];
+  /** Directories left by an interrupted registration (`tmp/*`), full paths. */
+  staged: string[];
+  /** Names under `sha256/` that are none of the above. */
+  unknown: string[];
+}
+
+export const TAR_SPLIT_FILE_NAME = "tar-split.json.gz";
+const METADATA_MODE = 0o644;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class LayerDB {
+  readonly sha256Dir: string;
+  readonly tmpDir: string;
+
+  constructor(private readonly files: FilesPort, readonly root: string, private readonly random: RandomPort) {
+    this.sha256Dir = `${root}/sha256`;
+    this.tmpDir = `${root}/tmp`;
+  }
+
+  /** Creates the directories with Docker's modes (layerdb 0700, sha256 0755, tmp 0700). */
+  async init(): Promise<void> {
+    await ensureDir(this.files, this.root, 0o700);
+    await ensureDir(this.files, this.sha256Dir, 0o755);
+    await ensureDir(this.files, this.tmpDir, 0o700);
+  }
+
+  layerDir(chainID: ChainID): string {
+    return `${this.sha256Dir}/${digestHex(chainID)}`;
+  }
+
+  tarSplitPath(chainID: ChainID): string {
+    return `${this.layerDir(chainID)}/${TAR_SPLIT_FILE_NAME}`;
+  }
+
+  /**
+   * Starts a layer: a fresh `tmp/write-set-*` directory with `cache-id` already written (and
+   * synced), so that a crash after the driver created its directory can still find and remove it.
+   */
+  async stage(cacheID: string): Promise<StagedLayer> {
+    const dir = `${this.tmpDir}/write-set-${randomID(this.random).slice(0, 16)}`;
+    await this.files.mkdir(dir, { mode: 0o700 });
+    await this.files.chmod(dir, 0o700);
+    await writeFileAtomic(this.files, `${dir}/cache-id`, encoder.encode(cacheID), { mode: METADATA_MODE });
+    return { dir, cacheID };
+  }
+
+  /** Writes the remaining metadata into the staged directory and renames it to its chainID. */
+  async commit(staged: StagedLayer, record: LayerRecord): Promise<void> {
+    const write = (name: string, text: string) => writeFileAtomic(this.files, `${staged.dir}/${name}`, encoder.encode(text), { mode: METADATA_MODE });
+    await write("diff", record.diffID);
+    await write("size", String(record.size));
+    if (record.parent !== undefined) await write("parent", record.parent);
+    const target = this.layerDir(record.chainID);
+    if (await this.files.lstat(target)) throw new WharfError("IO", `layer ${record.chainID} already exists in ${this.sha256Dir}`);
+    await this.files.rename(staged.dir, target);
+    await syncDir(this.files, this.sha256Dir);
+  }
+
+  /** Removes a staged directory (registration failed or the layer existed already). */
+  async discard(staged: StagedLayer | string): Promise<void> {
+    await removeIfExists(this.files, typeof staged === "string" ? staged : staged.dir);
+  }
+
+  /** Renames a layer's directory out of the way; the caller removes the returned path. */
+  async markRemoving(chainID: ChainID): Promise<string> {
+    const hex = digestHex(chainID);
+    const dir = `${this.sha256Dir}/${hex}-${randomID(this.random)}-removing`;
+    await this.files.rename(`${this.sha256Dir}/${hex}`, dir);
+    return dir;
+  }
+
+  async removeDir(path: string): Promise<void> {
+    await removeIfExists(this.files, path);
+  }
+
+  /** Reads one committed layer; throws a one-line error naming the file and the cause. */
+  async read(hex: string): Promise<LayerRecord> {
+    const dir = `${this.sha256Dir}/${hex}`;
+    const chainID = formatDigest(hex);
+    const diffID = parseDigest(await this.readText(`${dir}/diff`));
+    const sizeText = await this.readText(`${dir}/size`);
+    if (!/^[0-9]+$/.test(sizeText)) throw new WharfError("INVALID_ARGUMENT", `${dir}/size: not a decimal size: ${JSON.stringify(sizeText.slice(0, 40))}`);
+    const cacheID = await this.readText(`${dir}/cache-id`);
+    if (cacheID === "" || cacheID.includes("/")) throw new WharfError("INVALID_ARGUMENT", `${dir}/cache-id: invalid driver id ${JSON.stringify(cacheID.slice(0, 80))}`);
+    const parentText = (await this.files.lstat(`${dir}/parent`)) ? await this.readText(`${dir}/parent`) : "";
+    const parent = parentText === "" ? undefined : parseDigest(parentText);
+    return { chainID, diffID, size: Number(sizeText), cacheID, parent };
+  }
+
+  /** The driver ID a directory's `cache-id` (or `name`) holds, or undefined when it has none. */
+  async leftoverCacheID(dir: string, name = "cache-id"): Promise<string | undefined> {
+    const path = `${dir}/${name}`;
+    if (!(await this.files.lstat(path))) return undefined;
+    const id = await this.readText(path);
+    return id === "" || id.includes("/") ? undefined : id;
+  }
+
+  async scan(): Promise<LayerDBListing> {
+    const listing: LayerDBListing = { layers: [], removing: [], staged: [], unknown: [] };
+    for (const name of (await this.files.readdir(this.sha256Dir)).sort()) {
+      if (/^[0-9a-f]{64}$/.test(name)) listing.layers.push(name);
+      else if (name.endsWith("-removing")) listing.removing.push(`${this.sha256Dir}/${name}`);
+      else listing.unknown.push(name);
+    }
+    for (const name of (await this.files.readdir(this.tmpDir)).sort()) listing.staged.push(`${this.tmpDir}/${name}`);
+    return listing;
+  }
+
+  private async readText(path: string): Promise<string> {
+    try {
+      return decoder.decode(await this.files.readFile(path)).trim();
+    } catch (e) {
+      if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `${path} is missing`, { cause: e });
+      throw e;
+    }
+  }
+}
+
+/** Creates `path` (and parents) and sets its exact mode. */
+export async function ensureDir(files: FilesPort, path: string, mode: number): Promise<void> {
+  const info = await files.lstat(path);
+  if (info) {
+    if (info.kind !== "dir") throw new WharfError("IO", `${path} exists and is not a directory`);
+    return;
+  }
+  await files.mkdir(path, { recursive: true, mode });
+  await files.chmod(path, mode);
+}
+
+export async function removeIfExists(files: FilesPort, path: string): Promise<void> {
+  if (await files.lstat(path)) await files.remove(path, { recursive: true });
+}
+
+/** fsync of the directory makes the rename durable; file systems that refuse are skipped. */
+async function syncDir(files: FilesPort, dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await files.open(dir, "r");
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // fsync on a directory is not possible everywhere (EINVAL); the rename still happened.
+  } finally {
+    await handle.close();
+  }
+}

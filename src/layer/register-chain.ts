@@ -1,0 +1,154 @@
+/**
+ * Registering a whole chain whose diffIDs are known up front (what `load` has from the image
+ * config): layers already in the store are reused without being opened; the missing ones are
+ * created parent-first, applied (several at once where the driver keeps layers independent),
+ * each checked against its diffID, and committed parent-first. On failure every reference this
+ * call took is released, so nothing of the failed layer or those after it remains.
+ */
+import { parseDigest } from "../hash/digest.ts";
+import type { ByteInput } from "../io/source.ts";
+import type { ChainID, DiffID, Layer } from "./layer.ts";
+import type { AppliedTar } from "./apply-tar.ts";
+import { DiffIDMismatchError, type DiskLayerStore, type PreparedLayer, type StoredLayer } from "./store.ts";
+
+export interface ChainLayer {
+  diffID: DiffID;
+  /** Opens the decompressed layer tar; called only when the layer has to be registered. */
+  open(): Promise<ByteInput>;
+}
+
+export interface RegisterChainOptions {
+  /** Layers applied at once when the driver allows it (default 3). */
+  concurrency?: number;
+}
+
+export interface RegisterChainResult {
+  /** The top layer, referenced (release it, or hand it to an image); undefined for an empty chain. */
+  top: Layer | undefined;
+  reused: number;
+  registered: number;
+}
+
+/**
+ * Drivers whose layers are independent directories: a child's create needs only its parent's
+ * directory name, not its content. vfs copies the parent's tree at create, so it goes in order.
+ */
+const CONCURRENT_APPLY_DRIVERS = new Set(["overlay2"]);
+
+export async function registerChain(
+  store: DiskLayerStore,
+  layers: readonly ChainLayer[],
+  parent: ChainID | undefined,
+  options: RegisterChainOptions,
+): Promise<RegisterChainResult> {
+  const chain: ChainID[] = [];
+  for (const layer of layers) chain.push(store.chainIDOf(chain[chain.length - 1] ?? parent, parseDigest(layer.diffID)));
+  let firstMissing = 0;
+  while (firstMissing < chain.length && store.has(chain[firstMissing]!)) firstMissing++;
+  const baseID = firstMissing > 0 ? chain[firstMissing - 1] : parent;
+  // `hold` is the one reference this call owns: on the deepest layer reached so far.
+  const state: { hold: StoredLayer | undefined } = { hold: baseID === undefined ? undefined : store.retain(baseID) };
+  const missing = layers.length - firstMissing;
+  if (missing === 0) return { top: state.hold, reused: layers.length, registered: 0 };
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 3));
+  try {
+    if (CONCURRENT_APPLY_DRIVERS.has(store.driver.name) && concurrency > 1 && missing > 1) {
+      await applyConcurrently(store, layers, firstMissing, concurrency, state);
+    } else {
+      await applyInOrder(store, layers, firstMissing, state);
+    }
+  } catch (e) {
+    if (state.hold) await store.release(state.hold).catch(() => {});
+    throw e;
+  }
+  return { top: state.hold, reused: firstMissing, registered: missing };
+}
+
+async function applyInOrder(store: DiskLayerStore, layers: readonly ChainLayer[], from: number, state: { hold: StoredLayer | undefined }): Promise<void> {
+  for (let i = from; i < layers.length; i++) {
+    const prepared = await store.prepare(state.hold?.cacheID);
+    let applied: AppliedTar;
+    try {
+      applied = await fillChecked(store, prepared, layers[i]!, i);
+    } catch (e) {
+      await store.discard(prepared);
+      throw e;
+    }
+    await advance(store, prepared, applied, state);
+  }
+}
+
+async function applyConcurrently(
+  store: DiskLayerStore,
+  layers: readonly ChainLayer[],
+  from: number,
+  concurrency: number,
+  state: { hold: StoredLayer | undefined },
+): Promise<void> {
+  const prepared: PreparedLayer[] = [];
+  const discardFrom = async (k: number) => {
+    await Promise.allSettled(prepared.slice(k).map((p) => store.discard(p)));
+  };
+  try {
+    for (let i = from; i < layers.length; i++) prepared.push(await store.prepare(prepared[prepared.length - 1]?.staged.cacheID ?? state.hold?.cacheID));
+  } catch (e) {
+    await discardFrom(0);
+    throw e;
+  }
+  const results: AppliedTar[] = [];
+  const errors: Array<{ k: number; error: unknown }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (errors.length === 0 && next < prepared.length) {
+      const k = next++;
+      try {
+        results[k] = await fillChecked(store, prepared[k]!, layers[from + k]!, from + k);
+      } catch (error) {
+        errors.push({ k, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, prepared.length) }, worker));
+  if (errors.length > 0) {
+    await discardFrom(0);
+    throw errors.sort((a, b) => a.k - b.k)[0]!.error;
+  }
+  for (let k = 0; k < prepared.length; k++) {
+    try {
+      await advance(store, prepared[k]!, results[k]!, state);
+    } catch (e) {
+      await discardFrom(k + 1);
+      throw e;
+    }
+    if (state.hold!.cacheID !== prepared[k]!.staged.cacheID) {
+      // Another registration committed this chainID first; ours was discarded, and the layers
+      // prepared on top of it are rebuilt on the winner's directory.
+      await discardFrom(k + 1);
+      return applyInOrder(store, layers, from + k + 1, state);
+    }
+  }
+}
+
+/** Commits on top of the held layer and moves the hold up: the child now holds its parent. */
+async function advance(store: DiskLayerStore, prepared: PreparedLayer, applied: AppliedTar, state: { hold: StoredLayer | undefined }): Promise<void> {
+  const layer = await store.commit(prepared, applied, state.hold);
+  const below = state.hold;
+  state.hold = layer;
+  if (below) await store.release(below);
+}
+
+/** Opens, applies and checks one layer; `index` is Docker's N (position in the image's diff_ids). */
+async function fillChecked(store: DiskLayerStore, prepared: PreparedLayer, layer: ChainLayer, index: number): Promise<AppliedTar> {
+  const input = await layer.open();
+  let applied: AppliedTar;
+  try {
+    applied = await store.fill(prepared, input);
+  } finally {
+    const closable = input as { close?: () => Promise<void> };
+    if (!(input instanceof Uint8Array) && !(input instanceof ReadableStream) && typeof closable.close === "function") await closable.close().catch(() => {});
+  }
+  if (applied.diffID !== layer.diffID) {
+    throw new DiffIDMismatchError(`invalid diffID for layer ${index}: expected "${layer.diffID}", got "${applied.diffID}"`, layer.diffID, applied.diffID);
+  }
+  return applied;
+}
