@@ -1,0 +1,194 @@
+// The data-root acceptance, through the command line a user runs: load, images, history,
+// inspect, tag, rmi, save, system df, info — each invocation its own process.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { getRuntime } from "../src/runtime/index.ts";
+import { wharf, tool } from "./support/cli.ts";
+import { fixturePath, readFixture } from "./support/fixtures.ts";
+import { dumpRoot, firstFileBodyOffset, readMembers, writeMembers } from "./support/tarexport-archive.ts";
+
+const rt = await getRuntime();
+const files = rt.files!;
+const decoder = new TextDecoder();
+const multi = fixturePath("docker-save/multi.tar");
+const busybox = fixturePath("docker-save/busybox.tar");
+const MULTI_ID = "sha256:0cc52890bed92f8da674eb3a91c87e255eb1cca560d2af99dc5fcce19cc9c1dd";
+
+const tmp = await files.makeTempDir("wharf-cli-store-");
+let counter = 0;
+const freshRoot = () => `${tmp}/root${counter++}`;
+
+async function expectedListing(name: string): Promise<string> {
+  return decoder.decode(await readFixture(`docker-save/${name}`));
+}
+
+for (const driver of ["overlay2", "vfs"] as const) {
+  test(`${driver}: load multi.tar, and the data-root lists as Docker's`, async () => {
+    const root = freshRoot();
+    const r = await wharf(["--root", root, "--driver", driver, "load", "-i", multi]);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, "Loaded image: wharf-test/multi:1\n");
+    assert.fixture(await dumpRoot(rt, root, driver), await expectedListing(`multi.${driver}-root.txt`));
+  });
+}
+
+test("save after load gives back Docker's archives byte for byte; the OCI form loads to the same ID", async () => {
+  const root = freshRoot();
+  for (const archive of [busybox, multi]) assert.is((await wharf(["--root", root, "load", "-i", archive])).code, 0);
+  for (const [archive, image] of [[busybox, "wharf-test/busybox:base"], [multi, "wharf-test/multi:1"]] as const) {
+    const out = `${tmp}/saved-${counter++}.tar`;
+    const r = await wharf(["--root", root, "save", "-o", out, image]);
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(equalBytes(await files.readFile(out), await files.readFile(archive)), `${image}: saved archive differs from ${archive}`);
+  }
+  const oci = `${tmp}/oci-${counter++}.tar`;
+  assert.is((await wharf(["--root", root, "save", "--format", "oci", "-o", oci, "wharf-test/multi:1"])).code, 0);
+  const other = freshRoot();
+  const loaded = await wharf(["--root", other, "--driver", "vfs", "load", "-i", oci]);
+  assert.is(loaded.code, 0, loaded.stderr);
+  const inspect = JSON.parse((await wharf(["--root", other, "image", "inspect", "wharf-test/multi:1"])).stdout);
+  assert.is(inspect[0].Id, MULTI_ID);
+});
+
+test("a layer that does not match its diffID: Docker's error, exit 1, nothing of it kept", async () => {
+  const root = freshRoot();
+  assert.is((await wharf(["--root", root, "load", "-i", busybox])).code, 0);
+  const before = await dumpRoot(rt, root, "overlay2");
+  const members = await readMembers(await files.readFile(multi));
+  // manifest.json lists the layers in rootfs order; the last one (index 3) is corrupted.
+  const manifest = JSON.parse(decoder.decode(members.find((m) => m.header.name === "manifest.json")!.body));
+  const target = members.find((m) => m.header.name === manifest[0].Layers[3])!;
+  const at = await firstFileBodyOffset(target.body);
+  target.body = target.body.slice();
+  target.body[at] = target.body[at]! ^ 0xff;
+  const broken = `${tmp}/broken-${counter++}.tar`;
+  await files.writeFile(broken, await writeMembers(members));
+  const r = await wharf(["--root", root, "load", "-i", broken]);
+  assert.is(r.code, 1);
+  assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^wharf: invalid diffID for layer 3: expected "sha256:[0-9a-f]{64}", got "sha256:[0-9a-f]{64}"\n$/);
+  // overlay2 marks a parent `committed` when a child is created on it, and keeps the mark when
+  // the child goes (as Docker does); everything else is as before the load.
+  const withoutCommitted = (listing: string) => listing.split("\n").filter((l) => !l.endsWith("/committed = ''")).join("\n");
+  assert.fixture(withoutCommitted(await dumpRoot(rt, root, "overlay2")), withoutCommitted(before));
+});
+
+test("images, history, tag, rmi: shared layers survive one image and go with the last", async () => {
+  const root = freshRoot();
+  for (const archive of [busybox, multi]) assert.is((await wharf(["--root", root, "load", "-i", archive])).code, 0);
+  const images = await wharf(["--root", root, "images"]);
+  assert.match(images.stdout, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n/);
+  assert.match(images.stdout, /wharf-test\/multi\s+1\s+0cc52890bed9\s/);
+  assert.is(images.stdout.trim().split("\n").length, 3);
+  const history = await wharf(["--root", root, "history", "wharf-test/multi:1"]);
+  assert.is(history.stdout.trim().split("\n").length, 8, history.stdout); // header + 7 history entries
+  assert.match(history.stdout.split("\n")[1]!, /^0cc52890bed9 /);
+  assert.is((await wharf(["--root", root, "tag", "wharf-test/multi:1", "copy:latest"])).code, 0);
+  const untag = await wharf(["--root", root, "rmi", "copy"]);
+  assert.is(untag.stdout, "Untagged: copy:latest\n");
+  const rmMulti = await wharf(["--root", root, "rmi", "wharf-test/multi:1"]);
+  assert.is(rmMulti.code, 0, rmMulti.stderr);
+  const deleted = rmMulti.stdout.trim().split("\n").filter((l) => l.startsWith("Deleted: "));
+  assert.is(deleted.length, 1 + 3, rmMulti.stdout); // the image and its three own layers; busybox's base layer stays
+  const layerdb = `${root}/image/overlay2/layerdb/sha256`;
+  assert.is((await files.readdir(layerdb)).length, 1);
+  const rmBusybox = await wharf(["--root", root, "rmi", "wharf-test/busybox:base"]);
+  assert.is(rmBusybox.code, 0, rmBusybox.stderr);
+  assert.equal(await files.readdir(layerdb), []);
+  assert.equal((await files.readdir(`${root}/overlay2`)).filter((n) => n !== "l"), []);
+  const df = await wharf(["--root", root, "system", "df"]);
+  assert.match(df.stdout, /Images\s+0\s+0\s+0B\s+0B/);
+});
+
+test("SIGKILL mid-load, then start again: the store is consistent and the load completes", async () => {
+  const root = freshRoot();
+  const archive = `${tmp}/big-${counter++}.tar`;
+  await files.writeFile(archive, await bigArchive(40 << 20));
+  const marker = `${root}/image/overlay2/layerdb/tmp`;
+  const [cmd, ...prefix] = await commandLine();
+  const quoted = [cmd, ...prefix, "--root", root, "load", "-q", "-i", archive].map((a) => `'${a}'`).join(" ");
+  // setsid: the kill reaches the runtime under any wrapper; killed once a layer is being registered.
+  const script = `setsid ${quoted} & pid=$!; while [ -z "$(ls -A '${marker}' 2>/dev/null)" ]; do kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done; kill -9 -$pid; wait $pid; echo "status $?"`;
+  const killed = await rt.processes!.run("sh", ["-c", script]);
+  assert.is(decoder.decode(killed.stdout).trim(), "status 137", decoder.decode(killed.stderr));
+  const images = await wharf(["--root", root, "images", "-q"]);
+  assert.is(images.code, 0, images.stderr);
+  assert.is(images.stdout, "");
+  const again = await wharf(["--root", root, "load", "-i", archive]);
+  assert.is(again.code, 0, again.stderr);
+  const clean = freshRoot();
+  assert.is((await wharf(["--root", clean, "load", "-i", archive])).code, 0);
+  assert.fixture(await dumpRoot(rt, root, "overlay2"), await dumpRoot(rt, clean, "overlay2"));
+});
+
+test("bad input: one line each, exit 1, store unchanged", async () => {
+  const root = freshRoot();
+  assert.is((await wharf(["--root", root, "load", "-i", busybox])).code, 0);
+  const before = await dumpRoot(rt, root, "overlay2");
+  const members = await readMembers(await files.readFile(multi));
+  const withoutManifest = await writeMembers(members.filter((m) => m.header.name !== "manifest.json"));
+  const truncated = (await files.readFile(multi)).subarray(0, 600_000);
+  const corruptGzip = await tool("gzip", ["-c", multi]);
+  corruptGzip.fill(0x41, 5000, 6000);
+  for (const [label, bytes, pattern] of [
+    ["no manifest", withoutManifest, /manifest\.json/],
+    ["truncated", truncated, /truncated/],
+    ["corrupt gzip", corruptGzip, /gzip/],
+  ] as const) {
+    const path = `${tmp}/bad-${counter++}.tar`;
+    await files.writeFile(path, bytes);
+    const r = await wharf(["--root", root, "load", "-i", path]);
+    assert.is(r.code, 1, label);
+    assert.is(r.stderr.trim().split("\n").length, 1, `${label}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, label);
+    assert.fixture(await dumpRoot(rt, root, "overlay2"), before);
+  }
+  const missing = await wharf(["--root", root, "rmi", "nosuch"]);
+  assert.is(missing.code, 1);
+  assert.is(missing.stderr, "wharf: No such image: nosuch:latest\n");
+  const badRef = await wharf(["--root", root, "tag", "wharf-test/busybox:base", "Bad:Name"]);
+  assert.is(badRef.code, 1);
+  assert.match(badRef.stderr, /invalid reference format/);
+});
+
+test.after(async () => {
+  await files.remove(tmp, { recursive: true }).catch(() => {});
+});
+
+test.run();
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The wharf command line of this runtime (as test/support/cli.ts runs it). */
+async function commandLine(): Promise<string[]> {
+  const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  if (rt.name === "deno") return [`${repo}/node_modules/.bin/deno`, "run", "-A", `${repo}/cli/main.ts`];
+  if (rt.name === "bun") return [`${repo}/node_modules/.bin/bun`, `${repo}/cli/main.ts`];
+  return ["node", `${repo}/dist/wharf.mjs`];
+}
+
+/** A one-image docker-save archive whose single layer holds `size` bytes of incompressible data. */
+async function bigArchive(size: number): Promise<Uint8Array> {
+  const { writeTar } = await import("../src/tar/writer.ts");
+  const { readAll } = await import("../src/io/bytes.ts");
+  const data = rt.random.bytes(size);
+  const layer = await readAll(writeTar([{ header: { name: "big.bin", typeflag: "0", mode: 0o644, uid: 0, gid: 0, size, mtime: 1_700_000_000 }, body: data }]));
+  const sha = (b: Uint8Array) => {
+    const d = rt.digests.sha256();
+    d.update(b);
+    return d.hex();
+  };
+  const diffID = `sha256:${sha(layer)}`;
+  const config = new TextEncoder().encode(
+    JSON.stringify({ architecture: "amd64", os: "linux", created: "2026-11-24T00:00:00Z", config: {}, rootfs: { type: "layers", diff_ids: [diffID] }, history: [{ created: "2026-11-24T00:00:00Z", created_by: "big" }] }),
+  );
+  const configName = `${sha(config)}.json`;
+  const manifest = JSON.stringify([{ Config: configName, RepoTags: ["big:latest"], Layers: ["layer0/layer.tar"] }]);
+  const member = (name: string, body: Uint8Array | string) => {
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    return { header: { name, typeflag: "0", mode: 0o644, uid: 0, gid: 0, size: bytes.length, mtime: 0 }, body: bytes };
+  };
+  return writeMembers([member(configName, config), member("layer0/layer.tar", layer), member("manifest.json", manifest)]);
+}
