@@ -71,19 +71,7 @@ export class TarAppender {
   entry(abs: string, header: TarEntryHeader): TarEntry {
     if (header.typeflag !== TypeFlag.reg || header.size === 0) return { header };
     const files = this.files;
-    async function* body(): AsyncGenerator<Uint8Array> {
-      const reader = fileReadable(await files.open(abs, "r")).getReader();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          yield value;
-        }
-      } finally {
-        await reader.cancel().catch(() => {});
-      }
-    }
-    return { header, body: body() };
+    return { header, body: async () => fileReadable(await files.open(abs, "r")) };
   }
 }
 

@@ -4,6 +4,8 @@
  * that leave the layer). Everything here is pure string work; the disk checks live in apply.ts.
  */
 import { WharfError } from "../errors.ts";
+import { cleanPath } from "../format/go-path.ts";
+
 
 /** AUFS whiteout markers as Docker writes them in layer tars. */
 export const WHITEOUT_PREFIX = ".wh.";
@@ -11,22 +13,6 @@ export const WHITEOUT_META_PREFIX = ".wh..wh.";
 export const WHITEOUT_OPAQUE_DIR = ".wh..wh..opq";
 export const WHITEOUT_LINK_DIR = ".wh..wh.plnk";
 
-/** Go's path.Clean. */
-export function cleanPath(path: string): string {
-  const rooted = path.startsWith("/");
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!rooted) parts.push("..");
-      continue;
-    }
-    parts.push(part);
-  }
-  const cleaned = (rooted ? "/" : "") + parts.join("/");
-  return cleaned === "" ? (rooted ? "/" : ".") : cleaned;
-}
 
 /** Joins path pieces with `/` (no cleaning). */
 export function joinPath(dir: string, rel: string): string {

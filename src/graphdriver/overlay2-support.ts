@@ -18,7 +18,7 @@ const INCOMPATIBLE_FS = new Set(["aufs", "ecryptfs", "nfs", "nfs4", "overlayfs",
 
 const probes = new Map<string, Promise<OverlaySupport>>();
 
-/** The result for `root` is probed once per process. */
+/** The result for `root` is probed once, then cached for the life of this program. */
 export function overlaySupport(root: string, runtime: Runtime): Promise<OverlaySupport> {
   let probe = probes.get(root);
   if (!probe) {

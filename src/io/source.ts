@@ -39,6 +39,22 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource & {
   };
 }
 
+/** Serves `head` (bytes already read, e.g. to sniff magic bytes) first, then reads `rest` straight into the caller's buffer. */
+export function prependSource(head: Uint8Array, rest: ByteSource): ByteSource {
+  let pending = head;
+  return {
+    async read(into: Uint8Array): Promise<number> {
+      if (pending.length > 0) {
+        const n = Math.min(into.length, pending.length);
+        into.set(pending.subarray(0, n));
+        pending = pending.subarray(n);
+        return n;
+      }
+      return rest.read(into);
+    },
+  };
+}
+
 /** Serves bytes already in memory. */
 export function bytesSource(data: Uint8Array): ByteSource {
   let at = 0;

@@ -28,7 +28,7 @@ const decoder = new TextDecoder();
 
 export class ReferenceStore {
   private repositories: Repositories = new Map();
-  /** Serializes changes within this process. */
+  /** Serializes changes made by this process (other processes are kept out by the root lock). */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly files: FilesPort, readonly path: string) {}

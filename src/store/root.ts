@@ -90,7 +90,7 @@ function absoluteRoot(root: string, runtime: Runtime): string {
   return `${cwd.replace(/\/+$/, "")}/${trimmed}`;
 }
 
-/** `<root>/tmp` holds only in-flight scratch (spooled load archives); under the lock, anything there was left by a killed process. */
+/** `<root>/tmp` holds only in-flight scratch (spooled load archives); under the lock, anything there was left behind by a killed wharf. */
 async function clearScratch(files: FilesPort, dir: string): Promise<void> {
   if (!(await files.lstat(dir))) return;
   for (const name of await files.readdir(dir)) await files.remove(`${dir}/${name}`, { recursive: true });

@@ -9,6 +9,7 @@
  */
 import { WharfError } from "../errors.ts";
 import { concatBytes } from "../io/bytes.ts";
+import { cleanPath } from "../format/go-path.ts";
 
 export const BLOCK_SIZE = 512;
 
@@ -292,22 +293,6 @@ function joinPath(elements: string[]): string {
   return joined === "" ? "" : cleanPath(joined);
 }
 
-/** Go's path.Clean. */
-function cleanPath(path: string): string {
-  const rooted = path.startsWith("/");
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
-      else if (!rooted) parts.push("..");
-      continue;
-    }
-    parts.push(part);
-  }
-  const cleaned = (rooted ? "/" : "") + parts.join("/");
-  return cleaned === "" ? "." : cleaned;
-}
 
 function isASCII(s: string): boolean {
   return !/[^\x00-\x7f]/.test(s);

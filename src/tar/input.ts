@@ -7,7 +7,7 @@
 import type { CompressionPort, DigesterFactory, FileHandle } from "../ports.ts";
 import { decompress, detectCompression, MAGIC_PEEK_SIZE, type CompressionKind } from "../compress/index.ts";
 import { digestTap, type Digest, type DigestTap } from "../hash/digest.ts";
-import { streamSource, type ByteSource } from "../io/source.ts";
+import { prependSource, streamSource, type ByteSource } from "../io/source.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import { WharfError } from "../errors.ts";
 
@@ -64,7 +64,7 @@ export async function openTarFile(handle: FileHandle, codecs: Codecs): Promise<T
   }
   const kind = detectCompression(head.subarray(0, headLength));
   if (kind === "none") {
-    const replayed = replayThenRead(head.subarray(0, headLength), handle);
+    const replayed = prependSource(head.subarray(0, headLength), handle);
     const hashed = hashingSource(replayed, codecs.digests);
     return {
       source: hashed.source,
@@ -90,21 +90,5 @@ export async function openTarStream(input: ReadableStream<Uint8Array>, codecs: C
     diffID: hashed.result,
     blobDigest: () => (kind === "none" ? undefined : compressedTap.result()),
     cancel: (reason) => inner.cancel(reason),
-  };
-}
-
-/** Serves `head` first, then reads the handle straight into the caller's buffer. */
-function replayThenRead(head: Uint8Array, handle: FileHandle): ByteSource {
-  let pending = head;
-  return {
-    async read(into: Uint8Array): Promise<number> {
-      if (pending.length > 0) {
-        const n = Math.min(into.length, pending.length);
-        into.set(pending.subarray(0, n));
-        pending = pending.subarray(n);
-        return n;
-      }
-      return handle.read(into);
-    },
   };
 }

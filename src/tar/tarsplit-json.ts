@@ -94,24 +94,6 @@ export function decodeRecord(line: string): TarSplitRecord {
   };
 }
 
-/** Go's path.Clean (what filepath.Clean is on Linux), over a byte string. */
-export function cleanPath(path: string): string {
-  if (path === "") return ".";
-  const rooted = path.startsWith("/");
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
-      else if (!rooted) out.push("..");
-      continue;
-    }
-    out.push(part);
-  }
-  const joined = out.join("/");
-  if (rooted) return "/" + joined;
-  return joined === "" ? "." : joined;
-}
 
 /** Bytes as a string of one char per byte, for byte-exact comparison of names. */
 export function byteString(bytes: Uint8Array): string {

@@ -7,8 +7,9 @@ import { WharfError } from "../errors.ts";
 import type { ByteInput } from "../io/source.ts";
 import { crc64Bytes } from "./crc64.ts";
 import { isValidUtf8 } from "./header.ts";
+import { cleanPath } from "../format/go-path.ts";
 import { TarReader, type TarEntry } from "./reader.ts";
-import { byteString, cleanPath, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "./tarsplit-json.ts";
+import { byteString, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "./tarsplit-json.ts";
 
 /** tar-split reads what follows the end marker in chunks of this size. */
 const TRAILING_CHUNK = 1 << 20;

@@ -10,10 +10,13 @@ export { encodeTarHeader, isHeaderOnlyType, TypeFlag, type TarEntryHeader } from
 
 export type TarBody = ReadableStream<Uint8Array> | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
+/** A body, or a function that opens it only when the tar reaches it (so files are not all open at once). */
+export type LazyTarBody = TarBody | (() => Promise<TarBody>);
+
 export interface TarEntry {
   header: TarEntryHeader;
   /** Exactly `header.size` bytes; absent (or empty) for directories, links and devices. */
-  body?: TarBody;
+  body?: LazyTarBody;
 }
 
 export const END_OF_ARCHIVE = new Uint8Array(2 * BLOCK_SIZE);
@@ -61,7 +64,8 @@ export async function* tarChunks(entries: AsyncIterable<TarEntry> | Iterable<Tar
   yield END_OF_ARCHIVE.slice();
 }
 
-async function* bodyChunks(body: TarBody): AsyncGenerator<Uint8Array, void, undefined> {
+async function* bodyChunks(lazy: LazyTarBody): AsyncGenerator<Uint8Array, void, undefined> {
+  const body = typeof lazy === "function" ? await lazy() : lazy;
   if (body instanceof Uint8Array) {
     yield body;
     return;

@@ -14,7 +14,7 @@
 import type { Runtime } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { decompress, detectCompression, MAGIC_PEEK_SIZE } from "../compress/index.ts";
-import type { ByteInput, ByteSource } from "../io/source.ts";
+import { prependSource, type ByteInput, type ByteSource } from "../io/source.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import type { ImageID } from "../image/image.ts";
 import type { Layer } from "../layer/layer.ts";
@@ -249,17 +249,5 @@ function countingSource(member: MemberSource, progress: (n: number) => void): By
 
 /** Serves `head` again, then the rest; `close` closes the member (registerChain calls it). */
 function replaying(head: Uint8Array, rest: ByteSource, member: MemberSource): ByteSource & { close(): Promise<void> } {
-  let pending = head;
-  return {
-    async read(into) {
-      if (pending.length > 0) {
-        const n = Math.min(into.length, pending.length);
-        into.set(pending.subarray(0, n));
-        pending = pending.subarray(n);
-        return n;
-      }
-      return rest.read(into);
-    },
-    close: () => member.close(),
-  };
+  return { ...prependSource(head, rest), close: () => member.close() };
 }

@@ -1,0 +1,57 @@
+/**
+ * `loadImages` of a ~250 MB legacy docker-save archive (see _image-data.ts) into a fresh overlay2
+ * root, against the floor: GNU `tar -x` of the same three layer tars (pre-extracted to files),
+ * each into its own directory, all three at once, plus `openssl dgst -sha256` of each (what a
+ * load must at least do: write the trees and hash the layers). `sync` before each measured run;
+ * the best of RUNS each. Needs root and overlay. Run under tsx, deno (-A) and bun.
+ */
+import { rmSync, mkdirSync } from "node:fs";
+import { getRuntime } from "../src/runtime/index.ts";
+import { openStore } from "../src/store/root.ts";
+import { loadImages } from "../src/tarexport/load.ts";
+import { ARCHIVE, DATA_DIR, LAYER_FILES, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
+
+const TARGET = 2;
+const RUNS = 2;
+const WORK = `${DATA_DIR}load-work`;
+
+await ensureImageData();
+const runtime = await getRuntime();
+
+async function wharfLoad(): Promise<number> {
+  const root = `${WORK}/root`;
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const { seconds } = await timed(async () => {
+    const store = await openStore({ root, driver: "overlay2", runtime });
+    try {
+      const result = await loadImages(store, { path: ARCHIVE }, { runtime });
+      if (result.images[0]?.layersRegistered !== 3) throw new Error(`expected 3 layers registered: ${JSON.stringify(result.images)}`);
+    } finally {
+      await store.close();
+    }
+  });
+  return seconds;
+}
+
+async function floor(): Promise<number> {
+  rmSync(WORK, { recursive: true, force: true });
+  const jobs = LAYER_FILES.map((f, i) => {
+    mkdirSync(`${WORK}/floor${i}`, { recursive: true });
+    return `(tar -x -f ${f} -C ${WORK}/floor${i} & openssl dgst -sha256 ${f} >/dev/null & wait) &`;
+  });
+  const { seconds } = await timed(async () => sh(`${jobs.join(" ")} wait`));
+  return seconds;
+}
+
+const wharfRuns: number[] = [];
+const floorRuns: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  floorRuns.push(await floor());
+  wharfRuns.push(await wharfLoad());
+}
+rmSync(WORK, { recursive: true, force: true });
+const w = Math.min(...wharfRuns);
+const f = Math.min(...floorRuns);
+console.log(`load runs (${runtime.name}): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; floor ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
+console.log(verdict("load", runtime.name, w, f, TARGET));
