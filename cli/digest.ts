@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { TarReader } from "../src/tar/reader.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
-import { openTarArgument } from "./input.ts";
+import { openTarArgument, walkTar } from "./input.ts";
 
 export default defineCommand({
   meta: { name: "digest", description: "diffID of a tar (sha256 of the uncompressed bytes), and its blob digest when compressed" },
@@ -16,18 +15,8 @@ export default defineCommand({
     const ctx = await cliContext();
     const input = await openTarArgument(ctx, args.file);
     // Parse while hashing: a file that is not a tar fails here instead of getting a digest.
-    const reader = new TarReader(input.source);
     let entries = 0;
-    try {
-      for await (const entry of reader) {
-        entries++;
-        await entry.skip();
-      }
-      for await (const _ of reader.trailing()) continue;
-    } catch (e) {
-      await input.cancel(e).catch(() => {});
-      throw e;
-    }
+    await walkTar(input, async () => void entries++);
     const diff = input.diffID();
     const blob = input.blobDigest();
     const result = {

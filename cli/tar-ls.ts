@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
-import { TarReader } from "../src/tar/reader.ts";
 import type { TarHeader } from "../src/tar/header.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
-import { openTarArgument } from "./input.ts";
+import { openTarArgument, walkTar } from "./input.ts";
 import { formatMode, formatTime, renderTable } from "./format.ts";
 
 export default defineCommand({
@@ -17,20 +16,11 @@ export default defineCommand({
     if (format !== "table" && format !== "json") throw new WharfError("USAGE", `unknown --format "${format}" (want table or json)`);
     const ctx = await cliContext();
     const input = await openTarArgument(ctx, args.file);
-    const reader = new TarReader(input.source);
     const rows: string[][] = [];
-    try {
-      for await (const entry of reader) {
-        const h = entry.header;
-        if (format === "json") await ctx.out(JSON.stringify(entryJson(h)) + "\n");
-        else rows.push([formatMode(h), `${h.uname || h.uid}/${h.gname || h.gid}`, String(h.size), formatTime(h.mtime.seconds), describeName(h)]);
-        await entry.skip();
-      }
-      for await (const _ of reader.trailing()) continue;
-    } catch (e) {
-      await input.cancel(e).catch(() => {});
-      throw e;
-    }
+    await walkTar(input, async ({ header: h }) => {
+      if (format === "json") await ctx.out(JSON.stringify(entryJson(h)) + "\n");
+      else rows.push([formatMode(h), `${h.uname || h.uid}/${h.gname || h.gid}`, String(h.size), formatTime(h.mtime.seconds), describeName(h)]);
+    });
     if (format === "table") await ctx.out(renderTable(["MODE", "OWNER", "SIZE", "MODIFIED", "NAME"], rows, [2]));
   },
 });
