@@ -6,6 +6,9 @@ import { getRuntime } from "../src/runtime/index.ts";
 import { wharf, tool } from "./support/cli.ts";
 import { fixturePath, readFixture } from "./support/fixtures.ts";
 import { dumpRoot, firstFileBodyOffset, readMembers, writeMembers } from "./support/tarexport-archive.ts";
+import { TarBuilder } from "./support/tar-builder.ts";
+import { writeTar } from "../src/tar/writer.ts";
+import { readAll } from "../src/io/bytes.ts";
 
 const rt = await getRuntime();
 const files = rt.files!;
@@ -151,6 +154,32 @@ test("bad input: one line each, exit 1, store unchanged", async () => {
   assert.match(badRef.stderr, /invalid reference format/);
 });
 
+test("unsafe layer entries: refused with one line, nothing written outside the layer, store unchanged", async () => {
+  const root = freshRoot();
+  assert.is((await wharf(["--root", root, "load", "-i", busybox])).code, 0);
+  const before = await dumpRoot(rt, root, "overlay2");
+  const outside = `${tmp}/outside-${counter++}`;
+  await files.mkdir(outside);
+  await files.writeFile(`${outside}/keep`, new TextEncoder().encode("keep"));
+  const cases: Array<[string, TarBuilder]> = [
+    ["../ in a name", new TarBuilder().file("../../../../../../../../" + outside.slice(1) + "/evil", "x")],
+    ["absolute name", new TarBuilder().file(`${outside}/evil`, "x")],
+    ["write through a symlink", new TarBuilder().entry({ name: "esc", typeflag: "2", linkname: outside }).file("esc/evil", "x")],
+    ["hard link out of the layer", new TarBuilder().entry({ name: "h", typeflag: "1", linkname: `../../../../../../../..${outside}/keep` })],
+    ["whiteout naming ..", new TarBuilder().entry({ name: "a/", typeflag: "5", mode: 0o755 }).file("a/.wh...", "")],
+  ];
+  for (const [label, layer] of cases) {
+    const path = `${tmp}/unsafe-${counter++}.tar`;
+    await files.writeFile(path, await oneLayerArchive(layer.end().bytes(), "unsafe:latest"));
+    const r = await wharf(["--root", root, "load", "-i", path]);
+    assert.is(r.code, 1, `${label}: ${r.stdout}${r.stderr}`);
+    assert.is(r.stderr.trim().split("\n").length, 1, `${label}: ${r.stderr}`);
+    assert.match(r.stderr, /unsafe|symlink|outside|climbs|absolute|whiteout/, label);
+    assert.equal(await files.readdir(outside), ["keep"], label);
+    assert.fixture(await dumpRoot(rt, root, "overlay2"), before);
+  }
+});
+
 test.after(async () => {
   await files.remove(tmp, { recursive: true }).catch(() => {});
 });
@@ -171,10 +200,13 @@ async function commandLine(): Promise<string[]> {
 
 /** A one-image docker-save archive whose single layer holds `size` bytes of incompressible data. */
 async function bigArchive(size: number): Promise<Uint8Array> {
-  const { writeTar } = await import("../src/tar/writer.ts");
-  const { readAll } = await import("../src/io/bytes.ts");
   const data = rt.random.bytes(size);
   const layer = await readAll(writeTar([{ header: { name: "big.bin", typeflag: "0", mode: 0o644, uid: 0, gid: 0, size, mtime: 1_700_000_000 }, body: data }]));
+  return oneLayerArchive(layer, "big:latest");
+}
+
+/** A docker-save archive (legacy form) of one image made of `layer`. */
+async function oneLayerArchive(layer: Uint8Array, tag: string): Promise<Uint8Array> {
   const sha = (b: Uint8Array) => {
     const d = rt.digests.sha256();
     d.update(b);
@@ -185,7 +217,7 @@ async function bigArchive(size: number): Promise<Uint8Array> {
     JSON.stringify({ architecture: "amd64", os: "linux", created: "2026-11-24T00:00:00Z", config: {}, rootfs: { type: "layers", diff_ids: [diffID] }, history: [{ created: "2026-11-24T00:00:00Z", created_by: "big" }] }),
   );
   const configName = `${sha(config)}.json`;
-  const manifest = JSON.stringify([{ Config: configName, RepoTags: ["big:latest"], Layers: ["layer0/layer.tar"] }]);
+  const manifest = JSON.stringify([{ Config: configName, RepoTags: [tag], Layers: ["layer0/layer.tar"] }]);
   const member = (name: string, body: Uint8Array | string) => {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
     return { header: { name, typeflag: "0", mode: 0o644, uid: 0, gid: 0, size: bytes.length, mtime: 0 }, body: bytes };

@@ -33,6 +33,14 @@ export const OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque";
 
 const IGNORED_XATTR_ERRNOS = new Set(["ENOTSUP", "EOPNOTSUPP", "EPERM"]);
 
+/**
+ * Regular files up to this size are read into memory and written while later entries are read:
+ * a layer of many small files costs a few file-system round trips per file, and done one at a
+ * time those wait on each other. At most MAX_IN_FLIGHT such writes run at once.
+ */
+const BUFFERED_FILE_MAX = 256 * 1024;
+const MAX_IN_FLIGHT = 16;
+
 interface DirTimes {
   path: string;
   atimeMs: number;
@@ -54,6 +62,9 @@ export class LayerExtractor implements LayerApplier {
   private readonly unpacked = new Set<string>();
   /** Parent directories already checked to be real directories (not symlinks). */
   private readonly checkedDirs = new Set<string>(["."]);
+  /** Buffered file writes still running, by layer-relative path; the first failure is kept. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private failure: { error: unknown } | undefined;
 
   constructor(files: FilesPort, root: string, options: ApplyOptions) {
     this.files = files;
@@ -68,16 +79,24 @@ export class LayerExtractor implements LayerApplier {
     const rel = entryPath(h.name);
     // AUFS metadata (hard-link store, `.wh..wh..opq` at the root excepted) is never extracted.
     if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== WHITEOUT_OPAQUE_DIR) return;
+    const whiteout = basename(rel).startsWith(WHITEOUT_PREFIX);
+    const regular = h.typeflag === "0" || h.typeflag === "7";
+    // Files and directories that touch no running write go on while those finish; anything else
+    // (links, whiteouts, devices, a path being written) waits for them, so order is kept.
+    const independent = (regular || h.typeflag === "5") && rel !== "." && !whiteout && !this.touchesInFlight(rel) && (!regular || !this.checkedDirs.has(rel));
+    if (!independent) await this.settle();
+    this.rethrow();
     if (rel !== ".") await this.checkParents(h.name, dirname(rel), true);
-    if (basename(rel).startsWith(WHITEOUT_PREFIX)) return this.applyWhiteout(h, rel);
+    if (whiteout) return this.applyWhiteout(h, rel);
 
     const path = joinPath(this.root, rel);
+    if (regular && rel !== "." && h.size <= BUFFERED_FILE_MAX) return this.startBufferedWrite(entry, rel, path);
     const existing = await this.files.lstat(path);
     if (existing) {
       if (existing.kind === "dir" && rel === "." && this.options.whiteouts === "overlay") return;
       if (!(existing.kind === "dir" && h.typeflag === "5")) await this.removePath(rel, existing);
     }
-    const created = await this.create(entry, rel, path);
+    const created = await this.create(entry, rel, path, existing?.kind === "dir" && h.typeflag === "5");
     if (!created) return;
     this.unpacked.add(rel);
     if (h.typeflag === "5") this.checkedDirs.add(rel);
@@ -85,18 +104,78 @@ export class LayerExtractor implements LayerApplier {
   }
 
   async finish(): Promise<number> {
+    await this.settle();
     for (const dir of this.dirs) await this.files.lutimes(dir.path, dir.atimeMs, dir.mtimeMs);
     this.dirs.length = 0;
     return this.size;
   }
 
+  /** Waits for every buffered write; throws the first failure among them. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+    this.rethrow();
+  }
+
+  private rethrow(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Is `rel`, or a directory above it, being written? */
+  private touchesInFlight(rel: string): boolean {
+    if (this.inFlight.size === 0) return false;
+    if (this.inFlight.has(rel)) return true;
+    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (this.inFlight.has(rel.slice(0, i))) return true;
+    return false;
+  }
+
+  /** Reads a small file's body, then writes it (and its metadata) in the background. */
+  private async startBufferedWrite(entry: TarEntry, rel: string, path: string): Promise<void> {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of entry.chunks()) {
+      parts.push(chunk.slice());
+      length += chunk.length;
+    }
+    const body = parts.length === 1 ? parts[0]! : new Uint8Array(length);
+    if (parts.length !== 1) {
+      let at = 0;
+      for (const p of parts) body.set(p, at), (at += p.length);
+    }
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
+    this.unpacked.add(rel);
+    const task = this.writeBuffered(entry.header, rel, path, body)
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.inFlight.delete(rel));
+    this.inFlight.set(rel, task);
+  }
+
+  /** Creates the file exclusively; whatever is in the way (rare: a duplicate or a parent layer's file) is removed first. */
+  private async writeBuffered(h: TarHeader, rel: string, path: string, body: Uint8Array): Promise<void> {
+    let handle;
+    try {
+      handle = await this.files.open(path, "wx", h.mode & 0o777);
+    } catch (e) {
+      if (!(isWharfError(e) && e.errno === "EEXIST")) throw e;
+      const existing = await this.files.lstat(path);
+      if (existing) await this.removePath(rel, existing);
+      handle = await this.files.open(path, "wx", h.mode & 0o777);
+    }
+    try {
+      if (body.length > 0) await handle.write(body);
+    } finally {
+      await handle.close();
+    }
+    await this.setMetadata(h, path);
+  }
+
   /** Creates the entry's file; false when it is skipped (a device node without privilege). */
-  private async create(entry: TarEntry, rel: string, path: string): Promise<boolean> {
+  private async create(entry: TarEntry, rel: string, path: string, dirExists: boolean): Promise<boolean> {
     const h = entry.header;
     switch (h.typeflag) {
       case "5": {
-        const info = await this.files.lstat(path);
-        if (!info) await this.files.mkdir(path, { mode: h.mode & 0o777 });
+        if (!dirExists) await this.files.mkdir(path, { mode: h.mode & 0o777 });
         return true;
       }
       case "0":

@@ -56,6 +56,8 @@ export interface LayerApplier {
    * diff/ (non-directories, hard links once); naive drivers the sum of the tar headers' sizes.
    */
   finish(): Promise<number>;
+  /** Waits for writes still running after a failed apply, so the layer can be removed; never throws. */
+  settle?(): Promise<void>;
 }
 
 /** Reads files of a layer by their path inside the layer (tar-split reassembly). */

@@ -62,10 +62,12 @@ class NaiveDiff implements DiffDriver {
         try {
           await extractor.apply(entry);
         } catch (e) {
+          await extractor.settle().catch(() => {});
           await release();
           throw e;
         }
       },
+      settle: () => extractor.settle().catch(() => {}),
       finish: async () => {
         try {
           return await extractor.finish();

@@ -162,6 +162,7 @@ export class Overlay2Driver implements Driver {
     const extractor = new LayerExtractor(this.files, diffDir, { whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR });
     return {
       apply: (entry: TarEntry) => extractor.apply(entry),
+      settle: () => extractor.settle().catch(() => {}),
       finish: async () => {
         await extractor.finish();
         return directorySize(this.files, diffDir);

@@ -45,6 +45,7 @@ export async function applyLayerTar(
     await sink.close();
     return { diffID: hashed.digest(), size };
   } catch (e) {
+    await applier.settle?.();
     await sink.abort(e);
     // A stream is cancelled so its producer stops; a handle stays the caller's to close.
     if (input instanceof ReadableStream) await (source as { cancel?: (r: unknown) => Promise<void> }).cancel?.(e).catch(() => {});
