@@ -35,6 +35,17 @@ for (const driver of ["overlay2", "vfs"] as const) {
   });
 }
 
+test("load draws a progress bar only when stdout is a terminal", async () => {
+  const root = freshRoot();
+  const line = [...(await commandLine()), "--root", root, "load", "-i", multi].map((a) => `'${a}'`).join(" ");
+  // script(1) runs the command on a pseudo-terminal.
+  const r = await rt.processes!.run("script", ["-qec", line, "/dev/null"]);
+  const out = decoder.decode(r.stdout);
+  assert.is(r.code, 0, out);
+  assert.match(out, /\rLoading layers \[=+>\] 2\.01MB\/2\.01MB/);
+  assert.match(out, /Loaded image: wharf-test\/multi:1\r?\n$/);
+});
+
 test("save after load gives back Docker's archives byte for byte; the OCI form loads to the same ID", async () => {
   const root = freshRoot();
   for (const archive of [busybox, multi]) assert.is((await wharf(["--root", root, "load", "-i", archive])).code, 0);
