@@ -10,6 +10,8 @@ import type { DiffGetter } from "./driver.ts";
 
 export function layerFileGetter(files: FilesPort, dir: string, release: () => Promise<void>): DiffGetter {
   let closed = false;
+  // The layer is committed (read-only): a directory found real once stays so for this getter.
+  const realDirs = new Set<string>();
   return {
     async get(path: string) {
       let rel: string;
@@ -25,11 +27,15 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       const parts = rel.split("/");
       for (let i = 0; i < parts.length - 1; i++) {
         at = joinPath(at, parts[i]!);
+        if (realDirs.has(at)) continue;
         if ((await files.lstat(at))?.kind !== "dir") return null;
+        realDirs.add(at);
       }
       const abs = joinPath(dir, rel);
-      if ((await files.lstat(abs))?.kind !== "file") return null;
-      return fileReadable(await files.open(abs, "r"));
+      const info = await files.lstat(abs);
+      if (info?.kind !== "file") return null;
+      // Sized reads: a layer of many small files must not allocate a full chunk per read, per file.
+      return fileReadable(await files.open(abs, "r"), undefined, info.size);
     },
     async close() {
       if (closed) return;

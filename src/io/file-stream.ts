@@ -2,14 +2,18 @@ import type { FileHandle } from "../ports.ts";
 
 /** Chunk size for file streams: large enough that per-chunk overhead vanishes next to the copy. */
 const FILE_CHUNK = 1 << 20;
+const END_PROBE = 512;
 
 /**
  * A file as a ReadableStream, after `prefix` (bytes already read from it). Reads are pulled,
  * so a slow consumer never makes the file pile up in memory. The handle is closed at the end
  * or on cancel.
  */
-export function fileReadable(handle: FileHandle, prefix?: Uint8Array): ReadableStream<Uint8Array> {
+export function fileReadable(handle: FileHandle, prefix?: Uint8Array, sizeHint?: number): ReadableStream<Uint8Array> {
   let head = prefix && prefix.length > 0 ? prefix : undefined;
+  // With the file's expected size (after `prefix`), each read asks for what is left (then a small
+  // probe for the end) instead of a fresh full chunk: reading many small files stays cheap.
+  let left = sizeHint;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -18,8 +22,9 @@ export function fileReadable(handle: FileHandle, prefix?: Uint8Array): ReadableS
           head = undefined;
           return;
         }
-        const buffer = new Uint8Array(FILE_CHUNK);
+        const buffer = new Uint8Array(left === undefined ? FILE_CHUNK : left > 0 ? Math.min(left, FILE_CHUNK) : END_PROBE);
         const n = await handle.read(buffer);
+        if (left !== undefined) left = left > 0 ? left - n : undefined; // data past the hint: back to full chunks
         if (n === 0) {
           await handle.close();
           controller.close();

@@ -25,6 +25,31 @@ export interface Layer {
   tarStream(): ReadableStream<Uint8Array>;
 }
 
+/**
+ * A container's read-write layer (moby `layer.RWLayer`): `<mountID>-init` on the image's top
+ * layer, `<mountID>` on the init layer, recorded in `layerdb/mounts/<name>/` (`mount-id`,
+ * `init-id`, `parent`). Holds a reference on its parent.
+ */
+export interface RWLayer {
+  /** The container ID the layer belongs to (the `layerdb/mounts/<name>` directory). */
+  readonly name: string;
+  readonly mountID: string;
+  /** `<mountID>-init`. */
+  readonly initID: string;
+  readonly parent: Layer | undefined;
+  /** Mounts the merged rootfs and returns its path; counted across processes (each mount needs an unmount). */
+  mount(): Promise<string>;
+  unmount(): Promise<void>;
+  /** How many mounts are outstanding. */
+  mountCount(): Promise<number>;
+  /** Changes of the read-write layer against the init layer (`docker diff`). */
+  changes(): Promise<import("../graphdriver/driver.ts").Change[]>;
+  /** The changes as a layer tar with Docker's header conventions (`docker commit`). */
+  tarStream(): ReadableStream<Uint8Array>;
+  /** Bytes of the read-write layer's own content (`docker ps -s`). */
+  size(): Promise<number>;
+}
+
 export interface RegisterOptions {
   /** When set, a computed diffID that differs fails registration and nothing of the layer is kept. */
   expectedDiffID?: DiffID;
@@ -45,4 +70,17 @@ export interface LayerStore {
   release(layer: Layer): Promise<ChainID[]>;
   /** Every layer in the store (no references taken). */
   list(): Layer[];
+}
+
+/** Containers' layers in the layer store (moby's mounts): `layerdb/mounts/<name>/`. */
+export interface RWLayerStore {
+  /**
+   * Creates a container's init and read-write layers on `parent`; `init` fills the init layer
+   * (given its directory) before the read-write layer is created on it.
+   */
+  createRWLayer(name: string, parent: ChainID | undefined, init: (initDir: string) => Promise<void>): Promise<RWLayer>;
+  getRWLayer(name: string): RWLayer | undefined;
+  /** Removes the read-write and init layers (unmounting first) and releases the parent; returns the chainIDs deleted. */
+  releaseRWLayer(layer: RWLayer): Promise<ChainID[]>;
+  listRWLayers(): RWLayer[];
 }

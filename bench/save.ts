@@ -1,0 +1,71 @@
+/**
+ * `saveImages` (legacy form) of the image of load.ts's ~250 MB archive, loaded once into an
+ * overlay2 root (not timed), written to a file, against `tar -c` of the same three layer trees
+ * (the layers' overlay2 diff/ directories) into a file. A file, not /dev/null: GNU tar does not
+ * read file contents when writing to /dev/null. `sync` before each measured run; the median of
+ * RUNS each. Needs root and overlay. Run under tsx, deno (-A) and bun.
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { getRuntime } from "../src/runtime/index.ts";
+import { openStore } from "../src/store/root.ts";
+import { loadImages } from "../src/tarexport/load.ts";
+import { saveImages } from "../src/tarexport/save.ts";
+import { ARCHIVE, DATA_DIR, IMAGE_TAG, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
+
+const TARGET = 1.5;
+const RUNS = 3;
+const WORK = `${DATA_DIR}save-work`;
+const ROOT = `${WORK}/root`;
+const OUT = `${WORK}/out.tar`;
+
+await ensureImageData();
+const runtime = await getRuntime();
+const files = runtime.files!;
+rmSync(WORK, { recursive: true, force: true });
+mkdirSync(WORK, { recursive: true });
+const store = await openStore({ root: ROOT, driver: "overlay2", runtime });
+
+try {
+  await loadImages(store, { path: ARCHIVE }, { runtime });
+  const diffDirs = readdirSync(`${ROOT}/overlay2`).filter((d) => d !== "l").map((d) => `${ROOT}/overlay2/${d}/diff`);
+  if (diffDirs.length !== 3) throw new Error(`expected 3 layer directories, found ${diffDirs.length}`);
+
+  const wharfSave = async (): Promise<number> => {
+    rmSync(OUT, { force: true });
+    const { seconds } = await timed(async () => {
+      const tar = await saveImages(store, [IMAGE_TAG], { runtime });
+      const handle = await files.open(OUT, "w", 0o644);
+      try {
+        const reader = tar.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          await handle.write(value);
+        }
+      } finally {
+        await handle.close();
+      }
+    });
+    return seconds;
+  };
+  const floor = async (): Promise<number> => {
+    rmSync(OUT, { force: true });
+    const { seconds } = await timed(async () => sh(`tar -c -f ${OUT} ${diffDirs.map((d) => `-C ${d} .`).join(" ")}`));
+    return seconds;
+  };
+
+  await wharfSave(); // warm-up: page cache holds the layer files for both sides alike
+  const wharfRuns: number[] = [];
+  const floorRuns: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    floorRuns.push(await floor());
+    wharfRuns.push(await wharfSave());
+  }
+  const savedBytes = statSync(OUT).size;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(`save runs (${runtime.name}, ${(savedBytes / 1e6).toFixed(0)} MB): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; tar -c ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
+  console.log(verdict("save", runtime.name, median(wharfRuns), median(floorRuns), TARGET, "tar -c"));
+} finally {
+  await store.close();
+  rmSync(WORK, { recursive: true, force: true });
+}
