@@ -10,5 +10,6 @@ import save from "./save.ts";
 
 export default defineCommand({
   meta: { name: "image", description: "Manage images" },
-  subCommands: { inspect, ls: images, prune, rm: rmi, history, tag, load, save },
+  // export is wharf's own; loaded only when asked for (it pulls in the tar writer and the drivers' mounts).
+  subCommands: { inspect, ls: images, prune, rm: rmi, history, tag, load, save, export: () => import("./image-export.ts").then((m) => m.default) },
 });

@@ -13,7 +13,7 @@ const main = defineCommand({
   meta: { name: "wharf", version: WHARF_VERSION, description: "Daemonless, Docker-compatible image and layer store" },
   // Parsed by run.ts before the command word; declared here for --help.
   args: {
-    root: { type: "string", description: "Data root (default: $WHARF_ROOT, else /var/lib/wharf as root or ~/.local/share/wharf)" },
+    root: { type: "string", description: "Data root (default: $WHARF_ROOT, else $XDG_DATA_HOME/wharf or ~/.local/share/wharf)" },
     driver: { type: "string", description: "Storage driver: overlay2 or vfs (default: what the root holds, else overlay2 when root and supported, else vfs)" },
   },
   subCommands: {
@@ -29,6 +29,16 @@ const main = defineCommand({
     tar: lazy(() => import("./tar.ts")),
     digest: lazy(() => import("./digest.ts")),
     version: lazy(() => import("./version.ts")),
+    diff: lazy(() => import("./diff.ts")),
+    commit: lazy(() => import("./commit.ts")),
+    export: lazy(() => import("./export.ts")),
+    create: lazy(() => import("./create.ts")),
+    mount: lazy(() => import("./mount.ts")),
+    umount: lazy(() => import("./umount.ts")),
+    rm: lazy(() => import("./rm.ts")),
+    ps: lazy(() => import("./ps.ts")),
+    inspect: lazy(() => import("./inspect.ts")),
+    container: lazy(() => import("./container.ts")),
   },
 });
 

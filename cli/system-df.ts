@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { imageDiskUsage } from "../src/images/disk-usage.ts";
+import { containerDiskUsage, imageDiskUsage } from "../src/images/disk-usage.ts";
 import { humanSize } from "../src/format/units.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
@@ -14,10 +14,12 @@ export default defineCommand({
     const format = args.format ?? "table";
     if (format !== "table" && format !== "json") throw new WharfError("USAGE", `unknown --format "${format}" (want table or json)`);
     await withStore(ctx, async (store) => {
-      const images = imageDiskUsage(store);
+      const containers = await containerDiskUsage(store);
+      const images = imageDiskUsage(store, containers.activeImages);
       const percent = (part: number, whole: number) => (whole > 0 ? ` (${Math.round((part * 100) / whole)}%)` : "");
       const rows = [
         { Type: "Images", TotalCount: images.total, Active: images.active, Size: humanSize(images.size), Reclaimable: `${humanSize(images.reclaimable)}${percent(images.reclaimable, images.size)}` },
+        { Type: "Containers", TotalCount: containers.usage.total, Active: containers.usage.active, Size: humanSize(containers.usage.size), Reclaimable: `${humanSize(containers.usage.reclaimable)}${percent(containers.usage.reclaimable, containers.usage.size)}` },
       ];
       if (format === "json") {
         for (const r of rows) await ctx.out(JSON.stringify({ Active: String(r.Active), Reclaimable: r.Reclaimable, Size: r.Size, TotalCount: String(r.TotalCount), Type: r.Type }) + "\n");

@@ -62,6 +62,14 @@ export interface FilesPort {
   /** Resolves `null` when the attribute is absent. */
   getxattr(path: string, name: string): Promise<Uint8Array | null>;
   listxattr(path: string): Promise<string[]>;
+  /**
+   * Optional fast path for reading many small files (tar-split reassembly): the bytes of the
+   * regular file at `path` when it holds at most `limit` bytes, `undefined` when it holds more
+   * (read it through `open`), `null` when it is missing or not a regular file. Does not follow
+   * a final symlink. An adapter may do it in blocking calls where, for a small file, they cost
+   * less than a hop to an I/O thread.
+   */
+  readSmallFile?(path: string, limit: number): Promise<Uint8Array | null | undefined>;
   /** Fresh temporary directory under the system temp dir (or under `parent`). */
   makeTempDir(prefix: string, parent?: string): Promise<string>;
 }

@@ -154,10 +154,10 @@ test("the lock: a second process waits for the first, then fails naming it", asy
   assert.not.ok(await files.lstat(`${root}/wharf.lock`));
 });
 
-test("defaultRoot: WHARF_ROOT, then /var/lib/wharf for root, else the XDG data dir", () => {
+test("defaultRoot: WHARF_ROOT, else the per-user data dir (root included)", () => {
   const env = (vars: Record<string, string>, uid: number) => ({ get: (n: string) => vars[n], uid: () => uid });
   assert.is(defaultRoot(env({ WHARF_ROOT: "/x", HOME: "/home/u" }, 0)), "/x");
-  assert.is(defaultRoot(env({ HOME: "/home/u" }, 0)), "/var/lib/wharf");
+  assert.is(defaultRoot(env({ HOME: "/root" }, 0)), "/root/.local/share/wharf");
   assert.is(defaultRoot(env({ HOME: "/home/u", XDG_DATA_HOME: "/d" }, 1000)), "/d/wharf");
   assert.is(defaultRoot(env({ HOME: "/home/u" }, 1000)), "/home/u/.local/share/wharf");
   assert.throws(() => defaultRoot(env({}, 1000)), (e: unknown) => isWharfError(e, "USAGE"));

@@ -33,10 +33,27 @@ export interface Container {
   readonly config: ContainerConfig;
   /** Graph driver the container's layers live in. */
   readonly driver: string;
+  /** What runs (Docker's Path and Args, from Entrypoint and Cmd). */
+  readonly path: string;
+  readonly args: string[];
+}
+
+export interface CreateContainerOptions {
+  /** The container ID (the read-write layer is created under it first); generated when absent. */
+  id?: string;
+  image: ImageID;
+  imageName: string;
+  /** Without the leading slash; absent → Docker's `adjective_surname`. */
+  name?: string;
+  config: ContainerConfig;
 }
 
 export interface ContainerStore {
-  create(options: { image: ImageID; imageName: string; name?: string; config: ContainerConfig }): Promise<Container>;
+  create(options: CreateContainerOptions): Promise<Container>;
+  /** Throws Docker's error for an invalid name or one in use; changes nothing. */
+  checkName(name: string): void;
+  /** A fresh ID no container has. */
+  newID(): string;
   /** By full ID, unique ID prefix, or name; ambiguous prefix or unknown → clear errors (`No such container: x`). */
   get(idOrName: string): Container;
   list(): Container[];

@@ -3,15 +3,34 @@
  * the layer directory only; names are cleaned and may not climb out or pass through symlinks.
  */
 import { isWharfError } from "../errors.ts";
-import type { FilesPort } from "../ports.ts";
-import { fileReadable } from "../io/file-stream.ts";
+import type { FileHandle, FilesPort } from "../ports.ts";
 import { entryPath, joinPath } from "../archive/path.ts";
+import { fileReadable } from "../io/file-stream.ts";
 import type { DiffGetter } from "./driver.ts";
+
+/** An open file as a ByteSource that knows its size (the reader can skip its end probe). */
+/** Files up to this size are read whole in one call where the runtime offers it. */
+const SMALL_FILE = 64 << 10;
+
+export interface SizedFile {
+  read(into: Uint8Array): Promise<number>;
+  close(): Promise<void>;
+  readonly size: number;
+}
 
 export function layerFileGetter(files: FilesPort, dir: string, release: () => Promise<void>): DiffGetter {
   let closed = false;
   // The layer is committed (read-only): a directory found real once stays so for this getter.
-  const realDirs = new Set<string>();
+  // Promises, so concurrent reads under one directory check it once.
+  const realDirs = new Map<string, Promise<boolean>>();
+  const isRealDir = (path: string): Promise<boolean> => {
+    let known = realDirs.get(path);
+    if (!known) {
+      known = files.lstat(path).then((info) => info?.kind === "dir");
+      realDirs.set(path, known);
+    }
+    return known;
+  };
   return {
     async get(path: string) {
       let rel: string;
@@ -23,19 +42,19 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       }
       if (rel === ".") return null;
       // Every parent must be a real directory: a symlinked parent would read outside the layer.
-      let at = dir;
-      const parts = rel.split("/");
-      for (let i = 0; i < parts.length - 1; i++) {
-        at = joinPath(at, parts[i]!);
-        if (realDirs.has(at)) continue;
-        if ((await files.lstat(at))?.kind !== "dir") return null;
-        realDirs.add(at);
-      }
+      const slash = rel.lastIndexOf("/");
+      if (slash > 0 && !(await parentsReal(dir, rel.slice(0, slash), isRealDir))) return null;
       const abs = joinPath(dir, rel);
+      if (files.readSmallFile) {
+        const bytes = await files.readSmallFile(abs, SMALL_FILE);
+        if (bytes === null) return null;
+        if (bytes !== undefined) return Object.assign(bytesReadable(bytes), { bytes });
+      }
       const info = await files.lstat(abs);
       if (info?.kind !== "file") return null;
-      // Sized reads: a layer of many small files must not allocate a full chunk per read, per file.
-      return fileReadable(await files.open(abs, "r"), undefined, info.size);
+      // A stream, as the getter promises; tar-split reassembly reads `source` directly.
+      const handle = await files.open(abs, "r");
+      return Object.assign(fileReadable(handle, undefined, info.size), { source: sizedFile(handle, info.size) });
     },
     async close() {
       if (closed) return;
@@ -43,4 +62,27 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       await release();
     },
   };
+}
+
+/** Checks each ancestor of `parent` (inside `dir`), nearest the root first; cached per directory. */
+async function parentsReal(dir: string, parent: string, isRealDir: (path: string) => Promise<boolean>): Promise<boolean> {
+  let at = dir;
+  for (const part of parent.split("/")) {
+    at = joinPath(at, part);
+    if (!(await isRealDir(at))) return false;
+  }
+  return true;
+}
+
+function bytesReadable(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.length > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+function sizedFile(handle: FileHandle, size: number): SizedFile {
+  return { read: (into) => handle.read(into), close: () => handle.close(), size };
 }

@@ -38,6 +38,16 @@ export interface ProtoDriver {
   cleanup(): Promise<void>;
   /** The IDs of every layer directory the driver holds; restore removes those no layer or mount names (a crash can leave them). */
   list(): Promise<string[]>;
+  /**
+   * Drivers that mount (overlay2) only: whether the layer's merged dir is a live mount, whoever
+   * made it. Container mounts outlive the process, so their state is read from the kernel.
+   */
+  isMounted?(id: string): Promise<boolean>;
+  /**
+   * Drivers that mount only: takes one `get` of `id` out of this process's `cleanup()`; the mount
+   * stays until a `put` from any process (a container's persisted mount count owns it).
+   */
+  keepMounted?(id: string): void;
 }
 
 /** A change between a layer and its parent, as `docker diff` reports it. */

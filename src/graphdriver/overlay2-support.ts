@@ -2,7 +2,8 @@
  * Can overlay2 run here? As moby's overlay2 Init checks: mounts available, root, the kernel's
  * overlay file system (after a `modprobe overlay`), a backing file system overlay accepts as
  * upper, and d_type — probed by a real mount whose merged listing must hide a whiteout (overlay
- * finds whiteouts by the char-device d_type of readdir; without d_type they would show).
+ * finds whiteouts by the char-device d_type of readdir; without d_type they would show). The
+ * test mount is skipped for a root that already holds overlay2 state.
  */
 import type { FilesPort, Runtime } from "../ports.ts";
 import { MNT_DETACH } from "../runtime/mount-flags.ts";
@@ -44,8 +45,12 @@ async function probeOverlay(root: string, runtime: Runtime): Promise<OverlaySupp
   const backingFs = await backingFilesystem(files, root);
   if (INCOMPATIBLE_FS.has(backingFs)) return { supported: false, reason: `overlay2 is not supported over ${backingFs}` };
   const indexOff = (await files.lstat("/sys/module/overlay/parameters/index")) !== null;
-  const dtype = await probeDType(files, runtime, root, indexOff);
-  if (dtype !== undefined) return { supported: false, reason: dtype };
+  // A root that already holds overlay2 state passed the mount probe when that state was made
+  // (same backing file system, checked above): as dockerd on restart, no test mount again.
+  if ((await files.lstat(`${root}/overlay2/l`))?.kind !== "dir") {
+    const dtype = await probeDType(files, runtime, root, indexOff);
+    if (dtype !== undefined) return { supported: false, reason: dtype };
+  }
   return { supported: true, backingFs, indexOff };
 }
 

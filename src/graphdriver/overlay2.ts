@@ -103,7 +103,23 @@ export class Overlay2Driver implements Driver {
     if (lid !== undefined && lid !== "" && !lid.includes("/")) {
       await this.files.remove(`${this.home}/${LINK_DIR}/${lid}`).catch(() => {});
     }
+    const parentLink = (await this.readText(`${dir}/lower`))?.split(":")[0];
     await this.files.remove(dir, { recursive: true });
+    if (parentLink) await this.uncommitIfChildless(parentLink);
+  }
+
+  /**
+   * `committed` marks a layer that has children (it is then mounted read-only). When the last
+   * child goes, the mark goes too, so create + rm leaves the root as it was. (moby keeps the mark.)
+   */
+  private async uncommitIfChildless(parentLink: string): Promise<void> {
+    const target = await this.files.readlink(`${this.home}/${parentLink}`).catch(() => undefined); // ../<id>/diff
+    const parent = target?.match(/^\.\.\/([^/]+)\/diff$/)?.[1];
+    if (!parent) return;
+    for (const id of await this.list()) {
+      if ((await this.readText(`${this.home}/${id}/lower`))?.split(":")[0] === parentLink) return;
+    }
+    await this.files.remove(`${this.dir(parent)}/committed`).catch(() => {});
   }
 
   async get(id: string): Promise<string> {
@@ -115,6 +131,8 @@ export class Overlay2Driver implements Driver {
     const count = (this.mountCounts.get(id) ?? 0) + 1;
     this.mountCounts.set(id, count);
     if (count > 1) return merged;
+    // Mounted by another process and kept (a container mount): share it, as moby's RefCounter does.
+    if (await this.isMounted(id)) return merged;
     try {
       await this.mountLayer(id, lower);
     } catch (e) {
@@ -128,12 +146,36 @@ export class Overlay2Driver implements Driver {
   async put(id: string): Promise<void> {
     const dir = this.dir(id);
     const count = this.mountCounts.get(id);
-    if (count === undefined) return; // a base layer, or not mounted by this process
+    if (count === undefined) {
+      // A mount kept past its process (keepMounted) ends with the put of whichever process comes last.
+      if (await this.isMounted(id)) await this.unmountMerged(dir);
+      return; // else a base layer, or nothing mounted
+    }
     if (count > 1) {
       this.mountCounts.set(id, count - 1);
       return;
     }
     this.mountCounts.delete(id);
+    await this.unmountMerged(dir);
+  }
+
+  async isMounted(id: string): Promise<boolean> {
+    const dir = this.dir(id);
+    const merged = await this.files.lstat(`${dir}/merged`);
+    if (merged?.kind !== "dir") return false;
+    // A mount point sits on another device than the directory holding it.
+    const parent = await this.files.lstat(dir);
+    return parent !== null && parent.dev !== merged.dev;
+  }
+
+  keepMounted(id: string): void {
+    const count = this.mountCounts.get(id);
+    if (count === undefined) return;
+    if (count > 1) this.mountCounts.set(id, count - 1);
+    else this.mountCounts.delete(id);
+  }
+
+  private async unmountMerged(dir: string): Promise<void> {
     await this.mounts.unmount(`${dir}/merged`, MNT_DETACH);
     // Removing the mount point also ends copies of the mount in other namespaces (moby does the same).
     await this.files.remove(`${dir}/merged`).catch(() => {});

@@ -148,23 +148,29 @@ export class DiskImageStore implements ImageStore {
   }
 
   private async restore(): Promise<void> {
-    for (const name of (await this.files.readdir(this.contentDir)).sort()) {
-      if (!/^[0-9a-f]{64}$/.test(name)) {
+    const names = (await this.files.readdir(this.contentDir)).sort();
+    // Configs are read and hashed concurrently, then adopted in name order (as a sequential walk).
+    const ids = names.map((name) => (/^[0-9a-f]{64}$/.test(name) ? formatDigest(name) : undefined));
+    const contents = await Promise.all(ids.map((id) => (id === undefined ? undefined : settle(this.readContent(id)))));
+    for (const [i, name] of names.entries()) {
+      const id = ids[i];
+      if (id === undefined) {
         if (!name.startsWith(".")) this.warnings.push(`ignoring unexpected entry ${this.contentDir}/${name}`);
         continue;
       }
-      const id = formatDigest(name);
       try {
-        const config = parseImageConfig(await this.readContent(id), `image config ${id}`);
+        const config = parseImageConfig(unwrap(contents[i]!), `image config ${id}`);
         const topLayer = this.takeTopLayer(config.rootfs.diff_ids, id);
         this.images.set(id, { topLayer, parent: undefined, children: new Set() });
       } catch (e) {
         this.warnings.push(`skipping image ${id}: ${(e as Error).message}`);
       }
     }
-    for (const [id, entry] of this.images) {
+    const entries = [...this.images];
+    const parents = await Promise.all(entries.map(([id]) => settle(this.getParent(id))));
+    for (const [i, [id, entry]] of entries.entries()) {
       try {
-        const parent = await this.getParent(id);
+        const parent = unwrap(parents[i]!);
         const parentEntry = parent === undefined ? undefined : this.images.get(parent);
         if (parentEntry) {
           entry.parent = parent;
@@ -226,4 +232,16 @@ export class DiskImageStore implements ImageStore {
       throw e;
     }
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A promise's outcome as a value, so many can be awaited together and handled in order. */
+function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+}
+
+function unwrap<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
 }

@@ -27,8 +27,11 @@ export interface ListOptions {
 
 export async function listImages(store: ImageStores, options: ListOptions = {}): Promise<ImageSummary[]> {
   const rows: ImageSummary[] = [];
-  for (const id of store.images.list()) {
-    const image = await store.images.get(id);
+  const ids = store.images.list();
+  // Configs are read (and re-hashed, as Docker's Get does) concurrently; rows are built in order.
+  const images = await Promise.all(ids.map((id) => store.images.get(id)));
+  for (const [i, id] of ids.entries()) {
+    const image = images[i]!;
     const created = Date.parse(image.config.created ?? "") || 0;
     const size = imageSize(store, id);
     const refs = store.references.references(id);

@@ -11,12 +11,13 @@ import { fileReadable } from "../io/file-stream.ts";
 import type { ByteInput } from "../io/source.ts";
 import { gunzipStream } from "../compress/index.ts";
 import { assembleTar } from "../tar/tarsplit-assemble.ts";
-import type { ChainID, DiffID, Layer, LayerStore, RegisterOptions } from "./layer.ts";
+import type { ChainID, DiffID, Layer, LayerStore, RegisterOptions, RWLayer, RWLayerStore } from "./layer.ts";
 import { LayerDB, TAR_SPLIT_FILE_NAME, type LayerRecord, type StagedLayer } from "./layerdb.ts";
 import { applyLayerTar, type AppliedTar } from "./apply-tar.ts";
 import { randomID } from "./random-id.ts";
 import { registerChain, type ChainLayer, type RegisterChainOptions, type RegisterChainResult } from "./register-chain.ts";
 import { restoreLayers } from "./restore.ts";
+import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
@@ -25,6 +26,8 @@ export interface OpenLayerStoreOptions {
   driver: Driver;
   /** `<root>/image/<driver>/layerdb`. */
   root: string;
+  /** Where containers' mount counts persist (`<dir>/<name>/wharf-mounts`); default `<data root>/containers`. */
+  mountCountsDir?: string;
 }
 
 /** A registered layer with its reference count. */
@@ -52,28 +55,56 @@ export interface PreparedLayer {
   parentCacheID: string | undefined;
 }
 
-export class DiskLayerStore implements LayerStore {
+export class DiskLayerStore implements LayerStore, RWLayerStore {
   readonly driver: Driver;
   readonly db: LayerDB;
   /** Problems met while restoring (unreadable layers, leftovers that could not be removed). */
   readonly warnings: string[] = [];
   private readonly files: FilesPort;
   private readonly layers = new Map<ChainID, StoredLayer>();
+  /** Containers' read-write layers (`layerdb/mounts/`). */
+  readonly rw: RWLayers;
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly runtime: Runtime, driver: Driver, root: string) {
+  private constructor(readonly runtime: Runtime, driver: Driver, root: string, mountCountsDir: string) {
     if (!runtime.files) throw new WharfError("UNSUPPORTED", `the ${runtime.name} runtime has no file system for a layer store`);
     this.files = runtime.files;
     this.driver = driver;
     this.db = new LayerDB(this.files, root, runtime.random);
+    this.rw = RWLayers.forStore(this.files, runtime.random, driver, this, root, mountCountsDir);
   }
 
   static async open(options: OpenLayerStoreOptions): Promise<DiskLayerStore> {
-    const store = new DiskLayerStore(options.runtime, options.driver, options.root);
+    // layerdb is `<data root>/image/<driver>/layerdb`.
+    const mountCountsDir = options.mountCountsDir ?? `${options.root.split("/").slice(0, -3).join("/")}/containers`;
+    const store = new DiskLayerStore(options.runtime, options.driver, options.root, mountCountsDir);
     await store.db.init();
     const restored = await restoreLayers(store.db, store.driver, store.files, store.warnings);
     for (const record of restored) store.adopt(record);
+    await store.rw.restore(store.warnings);
     return store;
+  }
+
+  createRWLayer(name: string, parent: ChainID | undefined, init: (initDir: string) => Promise<void>): Promise<RWLayer> {
+    return this.rw.create(name, parent, init);
+  }
+
+  getRWLayer(name: string): RWLayer | undefined {
+    return this.rw.get(name);
+  }
+
+  releaseRWLayer(layer: RWLayer): Promise<ChainID[]> {
+    if (!(layer instanceof StoredRWLayer)) throw new WharfError("NOT_FOUND", `read-write layer ${layer.name} is not in the store`);
+    return this.rw.release(layer);
+  }
+
+  listRWLayers(): RWLayer[] {
+    return this.rw.list();
+  }
+
+  /** Start-up check of containers' mounts against the kernel (see RWLayers.reconcile). */
+  reconcileMounts(): Promise<void> {
+    return this.rw.reconcile(this.warnings);
   }
 
   async register(tar: ByteInput, parent: ChainID | undefined, options: RegisterOptions = {}): Promise<Layer> {

@@ -3,7 +3,7 @@
  * bun:ffi is imported dynamically so a browser bundle carries no top-level import of it.
  */
 import type { FFITypeName, Pointer } from "bun:ffi";
-import { bindLibc, LIBC_SIGNATURES, type CType, type Libc, type LibcSymbols } from "./libc.ts";
+import { bindLibc, lazyLibc, LIBC_SIGNATURES, type CType, type Libc, type LibcSymbols } from "./libc.ts";
 
 const BUN_TYPES: Record<CType, FFITypeName> = { ptr: "ptr", i32: "i32", u32: "u32", u64: "u64", ssize: "i64" };
 
@@ -12,6 +12,9 @@ export async function openBunLibc(): Promise<Libc> {
   const signatures = Object.fromEntries(
     Object.entries(LIBC_SIGNATURES).map(([name, sig]) => [name, { args: sig.args.map((t) => BUN_TYPES[t]), returns: BUN_TYPES[sig.returns] }]),
   );
-  const { symbols } = dlopen("libc.so.6", signatures);
-  return bindLibc(symbols as LibcSymbols, (errnoPointer) => read.i32(errnoPointer as Pointer, 0));
+  // dlopen on first call: most commands never need libc.
+  return lazyLibc(() => {
+    const { symbols } = dlopen("libc.so.6", signatures);
+    return bindLibc(symbols as LibcSymbols, (errnoPointer) => read.i32(errnoPointer as Pointer, 0));
+  });
 }

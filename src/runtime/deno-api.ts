@@ -58,6 +58,8 @@ export interface DenoStdStream {
 export interface DenoApi {
   open(path: string, options: DenoOpenOptions): Promise<DenoFsFile>;
   readFile(path: string): Promise<Uint8Array>;
+  readFileSync(path: string): Uint8Array;
+  lstatSync(path: string): DenoFileInfo;
   writeFile(path: string, data: Uint8Array, options?: { mode?: number }): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
   readDir(path: string): AsyncIterable<{ name: string }>;

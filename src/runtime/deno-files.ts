@@ -31,6 +31,19 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     readFile: (path) => io("read", path, () => deno.readFile(path)),
     writeFile: (path, data, perm) => io("write", path, () => deno.writeFile(path, data, { mode: perm ?? 0o666 })),
     mkdir: (path, options) => io("mkdir", path, () => deno.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
+    // Blocking calls: for a small file in the page cache they cost far less than two async ops.
+    readSmallFile: (path, limit) => io("read", path, async () => {
+      let info: DenoFileInfo;
+      try {
+        info = deno.lstatSync(path);
+      } catch (e) {
+        if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return null;
+        throw e;
+      }
+      if (!info.isFile) return null;
+      if (info.size > limit) return undefined;
+      return deno.readFileSync(path);
+    }),
     readdir: (path) => io("readdir", path, async () => {
       const names: string[] = [];
       for await (const entry of deno.readDir(path)) names.push(entry.name);

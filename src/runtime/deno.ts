@@ -8,13 +8,13 @@ import type { DenoApi } from "./deno-api.ts";
 import { denoFiles } from "./deno-files.ts";
 import { openDenoLibc } from "./deno-libc.ts";
 import { errorCode } from "./io-error.ts";
-import { libcMounts } from "./libc.ts";
+import { lazyLibc, libcMounts } from "./libc.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
 
 export async function createDenoRuntime(): Promise<Runtime> {
   const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
-  const libc = openDenoLibc(deno);
+  const libc = lazyLibc(() => openDenoLibc(deno));
   return {
     name: "deno",
     files: denoFiles(deno, libc),

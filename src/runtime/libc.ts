@@ -21,6 +21,24 @@ export interface Libc {
   errno(): number;
 }
 
+/** A Libc that opens the real one on first use: a command that never mounts or mknods never dlopens. */
+export function lazyLibc(open: () => Libc): Libc {
+  let real: Libc | undefined;
+  const get = () => (real ??= open());
+  return {
+    mount: (...a) => get().mount(...a),
+    umount2: (...a) => get().umount2(...a),
+    mknod: (...a) => get().mknod(...a),
+    chmod: (...a) => get().chmod(...a),
+    lchown: (...a) => get().lchown(...a),
+    lutimens: (...a) => get().lutimens(...a),
+    lsetxattr: (...a) => get().lsetxattr(...a),
+    lgetxattr: (...a) => get().lgetxattr(...a),
+    llistxattr: (...a) => get().llistxattr(...a),
+    errno: () => get().errno(),
+  };
+}
+
 /** C types of the signatures below, named once and mapped to each FFI's own type names. */
 export type CType = "ptr" | "i32" | "u32" | "u64" | "ssize";
 

@@ -3,9 +3,11 @@
  * module). Device nodes and xattrs are not in node:fs; each adapter supplies them.
  * node:* modules are imported dynamically so a browser bundle without code splitting carries
  * no top-level `import "node:…"` (esbuild hoists static imports of externals).
+ * The per-file calls (open, read, write, close, stat, chmod, chown, utimes…) use the callback
+ * API on plain fds: on Node it costs about half what `fs/promises` and its FileHandle do.
  */
 import type { Stats } from "node:fs";
-import type * as NodeFs from "node:fs/promises";
+import type * as NodeFsCb from "node:fs";
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
 import { errorCode, io } from "./io-error.ts";
 
@@ -14,8 +16,14 @@ export type NativeFileOps = Pick<FilesPort, "mknod" | "setxattr" | "getxattr" | 
 
 const OPEN_FLAGS: Record<OpenMode, string> = { r: "r", w: "w", wx: "wx", a: "a" };
 
+/** A callback-style fs call as a promise. */
+function call<T>(start: (done: (e: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((e, value) => (e ? reject(e) : resolve(value))));
+}
+
 export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
   const fs = await import("node:fs/promises");
+  const { default: cb } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const removePath = async (path: string, recursive: boolean): Promise<void> => {
@@ -27,26 +35,27 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
   };
   return {
     ...native,
-    open: (path, mode, perm) => io("open", path, async () => wrapHandle(path, await fs.open(path, OPEN_FLAGS[mode], perm ?? 0o666))),
+    open: (path, mode, perm) => io("open", path, async () => wrapFd(cb, path, await call<number>((d) => cb.open(path, OPEN_FLAGS[mode], perm ?? 0o666, d)))),
     readFile: (path) => io("read", path, async () => {
       const b = await fs.readFile(path);
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     }),
     writeFile: (path, data, perm) => io("write", path, () => fs.writeFile(path, data, { mode: perm ?? 0o666 })),
     mkdir: (path, options) => io("mkdir", path, async () => {
-      await fs.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 });
+      await call<string | undefined>((d) => cb.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 }, d));
     }),
+    readSmallFile: (path, limit) => io("read", path, async () => readSmallSync(cb, path, limit)),
     readdir: (path) => io("readdir", path, () => fs.readdir(path)),
-    lstat: (path) => statOrNull("lstat", path, () => fs.lstat(path)),
-    stat: (path) => statOrNull("stat", path, () => fs.stat(path)),
+    lstat: (path) => statOrNull("lstat", path, () => call<Stats>((d) => cb.lstat(path, d))),
+    stat: (path) => statOrNull("stat", path, () => call<Stats>((d) => cb.stat(path, d))),
     rename: (from, to) => io("rename", from, () => fs.rename(from, to)),
     remove: (path, options) => io("remove", path, () => removePath(path, options?.recursive ?? false)),
-    symlink: (target, path) => io("symlink", path, () => fs.symlink(target, path)),
+    symlink: (target, path) => io("symlink", path, () => call<void>((d) => cb.symlink(target, path, d))),
     readlink: (path) => io("readlink", path, () => fs.readlink(path)),
-    link: (existing, path) => io("link", path, () => fs.link(existing, path)),
-    chmod: (path, mode) => io("chmod", path, () => fs.chmod(path, mode)),
-    lchown: (path, uid, gid) => io("lchown", path, () => fs.lchown(path, uid, gid)),
-    lutimes: (path, atimeMs, mtimeMs) => io("lutimes", path, () => fs.lutimes(path, atimeMs / 1000, mtimeMs / 1000)),
+    link: (existing, path) => io("link", path, () => call<void>((d) => cb.link(existing, path, d))),
+    chmod: (path, mode) => io("chmod", path, () => call<void>((d) => cb.chmod(path, mode, d))),
+    lchown: (path, uid, gid) => io("lchown", path, () => call<void>((d) => cb.lchown(path, uid, gid, d))),
+    lutimes: (path, atimeMs, mtimeMs) => io("lutimes", path, () => call<void>((d) => cb.lutimes(path, atimeMs / 1000, mtimeMs / 1000, d))),
     makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? tmpdir(), () => fs.mkdtemp(join(parent ?? tmpdir(), prefix))),
   };
 }
@@ -86,18 +95,65 @@ function toFileInfo(s: Stats): FileInfo {
   };
 }
 
-function wrapHandle(path: string, h: NodeFs.FileHandle): FileHandle {
+function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
+  let closed = false;
   return {
-    read: (into, position) => io("read", path, async () => (await h.read(into, 0, into.length, position ?? null)).bytesRead),
+    read: (into, position) => io("read", path, () => call<number>((d) => cb.read(fd, into, 0, into.length, position ?? null, d))),
     write: (data, position) => io("write", path, async () => {
       let done = 0;
       while (done < data.length) {
         const at = position === undefined || position === null ? null : position + done;
-        const { bytesWritten } = await h.write(data, done, data.length - done, at);
-        done += bytesWritten;
+        done += await call<number>((d) => cb.write(fd, data, done, data.length - done, at, d));
       }
     }),
-    sync: () => io("fsync", path, () => h.sync()),
-    close: () => io("close", path, () => h.close()),
+    sync: () => io("fsync", path, () => call<void>((d) => cb.fsync(fd, d))),
+    close: () => io("close", path, async () => {
+      // Closing twice must not close an fd number the process has since reused.
+      if (closed) return;
+      closed = true;
+      await call<void>((d) => cb.close(fd, d));
+    }),
   };
+}
+
+/**
+ * lstat, open (no symlink, no FIFO wait), read, close as blocking calls: for a small file in the
+ * page cache they take microseconds, far less than four round trips through the libuv pool.
+ */
+function readSmallSync(cb: typeof NodeFsCb, path: string, limit: number): Uint8Array | null | undefined {
+  let info: Stats;
+  try {
+    info = cb.lstatSync(path);
+  } catch (e) {
+    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return null;
+    throw e;
+  }
+  if (!info.isFile()) return null;
+  if (info.size > limit) return undefined;
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
+  let fd: number;
+  try {
+    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    if (errorCode(e) === "ENOENT" || errorCode(e) === "ELOOP") return null;
+    throw e;
+  }
+  try {
+    // One byte more than the size: a file that grew since the lstat shows it.
+    let buffer = new Uint8Array(info.size + 1);
+    let filled = 0;
+    for (;;) {
+      if (filled === buffer.length) {
+        const bigger = new Uint8Array(buffer.length * 2);
+        bigger.set(buffer);
+        buffer = bigger;
+      }
+      const n = cb.readSync(fd, buffer, filled, buffer.length - filled, null);
+      if (n === 0) break;
+      filled += n;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    cb.closeSync(fd);
+  }
 }

@@ -11,6 +11,8 @@ import { DiskLayerStore } from "../layer/store.ts";
 import { ensureDir } from "../layer/layerdb.ts";
 import { DiskImageStore } from "../image/store.ts";
 import { ReferenceStore } from "../reference/store.ts";
+import { DiskContainerStore } from "../container/store.ts";
+import { rfc3339Nano } from "../image/config.ts";
 import { lockRoot, type LockOptions } from "./lock.ts";
 
 export interface OpenStoreOptions {
@@ -29,6 +31,8 @@ export interface Store {
   readonly layers: DiskLayerStore;
   readonly images: DiskImageStore;
   readonly references: ReferenceStore;
+  /** wharf's containers store, `<root>/containers` (their layers are `layers`' read-write layers). */
+  readonly containers: DiskContainerStore;
   /** What restore skipped or cleaned, one line each, for the CLI to print. */
   readonly warnings: string[];
   /** Unmounts what the driver mounted and releases the lock. */
@@ -50,9 +54,16 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await ensureDir(files, `${root}/image`, 0o700);
     await ensureDir(files, imageRoot, 0o700);
     await ensureDir(files, `${imageRoot}/distribution`, 0o700);
-    const layers = await DiskLayerStore.open({ runtime, driver, root: `${imageRoot}/layerdb` });
+    const containersDir = `${root}/containers`;
+    const layers = await DiskLayerStore.open({ runtime, driver, root: `${imageRoot}/layerdb`, mountCountsDir: containersDir });
+    // A mount left by a killed command, or a count whose mount is gone, is settled before any work.
+    await layers.reconcileMounts();
     const images = await DiskImageStore.open({ files, digests: runtime.digests, root: imageRoot, layers });
     const references = await ReferenceStore.open(files, `${imageRoot}/repositories.json`);
+    const containerWarnings: string[] = [];
+    const containers = await DiskContainerStore.open({
+      files, random: runtime.random, dir: containersDir, driver: driver.name, now: () => rfc3339Nano(runtime.clock.now()), warnings: containerWarnings,
+    });
     const openedDriver = driver;
     let closed = false;
     return {
@@ -62,7 +73,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       layers,
       images,
       references,
-      warnings: [...layers.warnings, ...images.warnings],
+      containers,
+      warnings: [...layers.warnings, ...images.warnings, ...containerWarnings],
       async close() {
         if (closed) return;
         closed = true;
@@ -97,13 +109,13 @@ async function clearScratch(files: FilesPort, dir: string): Promise<void> {
 }
 
 /**
- * The root used when none is given: `$WHARF_ROOT`; for root (uid 0) `/var/lib/wharf`; else the
- * per-user data dir, `$XDG_DATA_HOME/wharf` or `~/.local/share/wharf`.
+ * The root used when none is given: `$WHARF_ROOT`, else the per-user data dir
+ * (`$XDG_DATA_HOME/wharf`, or `~/.local/share/wharf`) — for root too, so a one-off `npx wharf`
+ * never writes into a system directory it was not pointed at.
  */
 export function defaultRoot(env: Pick<EnvPort, "get" | "uid">): string {
   const explicit = env.get("WHARF_ROOT");
   if (explicit) return explicit;
-  if (env.uid() === 0) return "/var/lib/wharf";
   const xdg = env.get("XDG_DATA_HOME");
   if (xdg && xdg.startsWith("/")) return `${xdg}/wharf`;
   const home = env.get("HOME");

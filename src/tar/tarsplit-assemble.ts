@@ -6,32 +6,52 @@ import { WharfError } from "../errors.ts";
 import { toByteSource, type ByteInput } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
-import { decodeRecord, TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
+import { decodeRecord, recordTarLength, TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
 import { concatBytes } from "../io/bytes.ts";
 
-/** Opens a file's content by its record name; null when it does not exist. */
+/**
+ * Opens a file's content by its record name; null when it does not exist. A stream may carry
+ * a faster way to the same bytes, used instead of reading the stream: `bytes` (the whole
+ * content, already read) or `source` (a ByteSource with `close` and, if known, `size`).
+ */
 export type TarSplitFileGetter = (name: string, nameBytes: Uint8Array) => Promise<ByteInput | null> | ByteInput | null;
 
 const READ_STEP = 1 << 20;
 
 /** Splits a stream of JSON-lines bytes into records. */
 export async function* readTarSplitRecords(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<TarSplitRecord> {
+  for await (const line of tarSplitLines(input)) yield decodeRecord(line);
+}
+
+/**
+ * The exact length of the tar the records rebuild (segment bytes plus file sizes), read without
+ * decoding payloads: `docker save` needs it for the layer.tar header before streaming the layer.
+ */
+export async function tarSplitTarLength(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
+  let length = 0;
+  for await (const line of tarSplitLines(input)) length += recordTarLength(line);
+  return length;
+}
+
+/** The non-empty lines of a JSON-lines byte stream. */
+async function* tarSplitLines(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  // Decoded a chunk at a time (streaming, so a split UTF-8 sequence waits for its end), then
+  // split on newlines: a newline byte is never part of a multi-byte sequence.
   const decoder = new TextDecoder();
-  let pending: Uint8Array[] = [];
+  let pending = "";
   const iterable = input instanceof ReadableStream ? streamChunks(input) : input;
   for await (const chunk of iterable) {
+    const text = pending + decoder.decode(chunk, { stream: true });
     let from = 0;
-    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-      pending.push(chunk.subarray(from, nl));
-      const line = decoder.decode(concat(pending));
-      pending = [];
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
+      const line = text.slice(from, nl);
       from = nl + 1;
-      if (line.length > 0) yield decodeRecord(line);
+      if (line.length > 0) yield line;
     }
-    if (from < chunk.length) pending.push(chunk.slice(from));
+    pending = text.slice(from);
   }
-  const last = decoder.decode(concat(pending));
-  if (last.trim().length > 0) yield decodeRecord(last);
+  const last = pending + decoder.decode();
+  if (last.trim().length > 0) yield last;
 }
 
 async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -93,30 +113,195 @@ async function* recordsOf(input: ReadableStream<Uint8Array> | AsyncIterable<Uint
   for await (const r of rest) yield r as TarSplitRecord;
 }
 
+/** Files up to this size are read ahead whole, concurrently; larger ones are streamed in order. */
+const SMALL_FILE = 1 << 20;
+/** Read-ahead bounds: files queued past the one being written, and their bytes. */
+const AHEAD_FILES = 32;
+const AHEAD_BYTES = 16 << 20;
+/** Output chunk: segments and small files are gathered into chunks of about this size. */
+const OUT_CHUNK = 1 << 20;
+
+type Job =
+  | { kind: "bytes"; data: Uint8Array }
+  | { kind: "error"; error: unknown }
+  | { kind: "small"; label: string; size: number; crc: Uint8Array | null; body: Promise<Uint8Array> }
+  | { kind: "large"; label: string; nameBytes: Uint8Array; size: number; crc: Uint8Array | null };
+
+/** A source the getter gave, with the file's size when it knows it (saves the end probe). */
+type SizedSource = ReturnType<typeof toByteSource> & { size?: number };
+
+/**
+ * Records are read ahead of the output: small files are fetched concurrently (bounded in count
+ * and bytes) while earlier ones are written, large ones streamed when their turn comes. Output
+ * order, errors (raised when their record's turn comes) and CRC checks are as if read in turn.
+ */
 async function* assembleParts(
   input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | AsyncIterable<TarSplitRecord>,
   getFile: TarSplitFileGetter,
 ): AsyncGenerator<Uint8Array> {
   const engine = await TarEngine.create();
   const guard = new DuplicateGuard();
-  for await (const rec of recordsOf(input)) {
+  const records = recordsOf(input);
+  const queue: Job[] = [];
+  let head = 0;
+  let aheadFiles = 0;
+  let aheadBytes = 0;
+  let recordsDone = false;
+  const out: Uint8Array[] = [];
+  let outBytes = 0;
+  const flush = (): Uint8Array => {
+    const chunk = concat(out);
+    out.length = 0;
+    outBytes = 0;
+    return chunk;
+  };
+
+  const enqueue = (rec: TarSplitRecord): void => {
     if (rec.type !== TAR_SPLIT_FILE) {
-      if (rec.payload && rec.payload.length > 0) yield rec.payload;
-      continue;
+      if (rec.payload && rec.payload.length > 0) queue.push({ kind: "bytes", data: rec.payload });
+      return;
     }
     const nameBytes = rec.nameRaw ?? new TextEncoder().encode(rec.name ?? "");
     const label = rec.name ?? new TextDecoder().decode(nameBytes);
-    guard.check(nameBytes, label);
-    const size = rec.size ?? 0;
-    if (size === 0) continue;
-    const content = await getFile(label, nameBytes);
-    if (content === null) throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is missing`);
-    const source = toByteSource(content);
     try {
-      yield* copyChecked(engine, source, size, rec.payload, label);
-    } finally {
-      await release(source);
+      guard.check(nameBytes, label);
+    } catch (error) {
+      queue.push({ kind: "error", error });
+      return;
     }
+    const size = rec.size ?? 0;
+    if (size === 0) return;
+    aheadFiles++;
+    if (size > SMALL_FILE) {
+      queue.push({ kind: "large", label, nameBytes, size, crc: rec.payload });
+      return;
+    }
+    aheadBytes += size;
+    const body = readSmall(getFile, label, nameBytes, size);
+    body.catch(() => {}); // raised when its turn comes (or never, if the output stops before)
+    queue.push({ kind: "small", label, size, crc: rec.payload, body });
+  };
+
+  const fill = async (): Promise<void> => {
+    while (!recordsDone && (aheadFiles === 0 || (aheadFiles < AHEAD_FILES && aheadBytes < AHEAD_BYTES))) {
+      const next = await records.next();
+      if (next.done) recordsDone = true;
+      else enqueue(next.value);
+    }
+  };
+
+  try {
+    for (;;) {
+      await fill();
+      if (head === queue.length) break;
+      const job = queue[head]!;
+      queue[head++] = undefined as unknown as Job;
+      if (head > 1024 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      if (job.kind === "bytes") {
+        out.push(job.data);
+        outBytes += job.data.length;
+      } else if (job.kind === "error") {
+        throw job.error;
+      } else if (job.kind === "small") {
+        aheadFiles--;
+        aheadBytes -= job.size;
+        const body = await job.body;
+        checkCrc(engine, body, job.crc, job.label);
+        out.push(body);
+        outBytes += body.length;
+      } else {
+        aheadFiles--;
+        if (outBytes > 0) yield flush();
+        const content = await getFile(job.label, job.nameBytes);
+        if (content === null) throw missing(job.label);
+        const source: SizedSource = toByteSource(direct(content));
+        try {
+          yield* copyChecked(engine, source, job.size, job.crc, job.label);
+        } finally {
+          await release(source);
+        }
+      }
+      if (outBytes >= OUT_CHUNK) yield flush();
+    }
+    if (outBytes > 0) yield flush();
+  } finally {
+    await records.return(undefined);
+  }
+}
+
+/** The getter's content, by its fast path when it offers one (see TarSplitFileGetter). */
+function direct(content: ByteInput): ByteInput {
+  const fast = content as { bytes?: unknown; source?: ByteInput };
+  if (fast.bytes instanceof Uint8Array) return fast.bytes;
+  return fast.source ?? content;
+}
+
+function missing(label: string): WharfError {
+  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is missing`);
+}
+
+/** Reads a whole small file (exactly `size` bytes, else the same errors as streaming it). */
+async function readSmall(getFile: TarSplitFileGetter, label: string, nameBytes: Uint8Array, size: number): Promise<Uint8Array> {
+  const got = await getFile(label, nameBytes);
+  if (got === null) throw missing(label);
+  const content = direct(got);
+  if (content instanceof Uint8Array) {
+    if (content.length < size) throw shorter(label, size - content.length);
+    if (content.length > size) throw longer(label);
+    return content;
+  }
+  const source: SizedSource = toByteSource(content);
+  try {
+    const body = new Uint8Array(size);
+    for (let filled = 0; filled < size;) {
+      const n = await source.read(body.subarray(filled));
+      if (n === 0) throw shorter(label, size - filled);
+      filled += n;
+    }
+    // A known size equal to the record's means the end is here; otherwise probe for more.
+    if (!(await endsAt(source, size, new Uint8Array(1)))) throw longer(label);
+    return body;
+  } finally {
+    await release(source);
+  }
+}
+
+/** After `size` bytes: is that the end? A known size answers without another read. */
+async function endsAt(source: SizedSource, size: number, probe: Uint8Array): Promise<boolean> {
+  if (source.size !== undefined) return source.size <= size;
+  return (await source.read(probe)) === 0;
+}
+
+function shorter(label: string, left: number): WharfError {
+  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is ${left} bytes shorter than recorded`);
+}
+
+function longer(label: string): WharfError {
+  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is longer than recorded`);
+}
+
+/** Checks a whole body against its recorded CRC, through the engine window. */
+function checkCrc(engine: TarEngine, body: Uint8Array, expected: Uint8Array | null, label: string): void {
+  const window = engine.window;
+  const step = Math.min(window.length, READ_STEP);
+  let crc = 0n;
+  for (let at = 0; at < body.length; at += step) {
+    const part = body.subarray(at, Math.min(at + step, body.length));
+    window.set(part, 0);
+    crc = engine.crcWindow(crc, 0, part.length);
+  }
+  verifyCrc(crc, expected, label);
+}
+
+function verifyCrc(crc: bigint, expected: Uint8Array | null, label: string): void {
+  const got = new DataView(new ArrayBuffer(8));
+  got.setBigUint64(0, crc, false);
+  const gotBytes = new Uint8Array(got.buffer);
+  if (!expected || expected.length !== 8 || !gotBytes.every((b, i) => b === expected[i])) {
+    throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} fails its CRC-64 check`);
   }
 }
 
@@ -128,24 +313,17 @@ async function release(source: object): Promise<void> {
 }
 
 /** Streams `size` bytes of a file through the engine window, checking its CRC. */
-async function* copyChecked(engine: TarEngine, source: ReturnType<typeof toByteSource>, size: number, expected: Uint8Array | null, label: string): AsyncGenerator<Uint8Array> {
+async function* copyChecked(engine: TarEngine, source: SizedSource, size: number, expected: Uint8Array | null, label: string): AsyncGenerator<Uint8Array> {
   const window = engine.window;
   let crc = 0n;
   let left = size;
   while (left > 0) {
     const n = await source.read(window.subarray(0, Math.min(left, READ_STEP)));
-    if (n === 0) throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is ${left} bytes shorter than recorded`);
+    if (n === 0) throw shorter(label, left);
     crc = engine.crcWindow(crc, 0, n);
     left -= n;
     yield window.slice(0, n);
   }
-  if ((await source.read(window.subarray(0, 1))) > 0) {
-    throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is longer than recorded`);
-  }
-  const got = new DataView(new ArrayBuffer(8));
-  got.setBigUint64(0, crc, false);
-  const gotBytes = new Uint8Array(got.buffer);
-  if (!expected || expected.length !== 8 || !gotBytes.every((b, i) => b === expected[i])) {
-    throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} fails its CRC-64 check`);
-  }
+  if (!(await endsAt(source, size, window.subarray(0, 1)))) throw longer(label);
+  verifyCrc(crc, expected, label);
 }

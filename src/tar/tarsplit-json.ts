@@ -59,6 +59,26 @@ export function base64Decode(text: string): Uint8Array {
   return out;
 }
 
+/**
+ * Bytes one record (a JSON line as `encodeRecord` writes it) adds to the rebuilt tar: a file's
+ * `size`, or a segment's payload length, computed from the base64 length without decoding it.
+ * Names cannot fool the scan: a quote inside a JSON string is escaped, so `"size":` and
+ * `"payload":` only match keys.
+ */
+export function recordTarLength(line: string): number {
+  if (line.startsWith(`{"type":${TAR_SPLIT_FILE},`)) {
+    const size = /"size":(\d+)/.exec(line);
+    return size ? Number(size[1]) : 0;
+  }
+  const at = line.lastIndexOf('"payload":"');
+  if (at < 0) return 0; // null payload
+  const start = at + '"payload":"'.length;
+  const end = line.indexOf('"', start);
+  const b64 = end - start;
+  const padding = line[end - 1] === "=" ? (line[end - 2] === "=" ? 2 : 1) : 0;
+  return (b64 / 4) * 3 - padding;
+}
+
 /** One record as a JSON line, newline included. */
 export function encodeRecord(rec: TarSplitRecord): string {
   let line = `{"type":${rec.type}`;

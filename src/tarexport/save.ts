@@ -15,8 +15,7 @@ import type { ImageID, StoredImage } from "../image/image.ts";
 import type { Layer } from "../layer/layer.ts";
 import type { Store } from "../store/root.ts";
 import { gunzipStream } from "../compress/index.ts";
-import { readTarSplitRecords } from "../tar/tarsplit-assemble.ts";
-import { TAR_SPLIT_FILE } from "../tar/tarsplit-json.ts";
+import { tarSplitTarLength } from "../tar/tarsplit-assemble.ts";
 import { TypeFlag, writeTar, type TarEntry } from "../tar/writer.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import { isFullIdentifier, parseNormalizedNamed, tagNameOnly, type Reference } from "../reference/reference.ts";
@@ -86,14 +85,10 @@ async function resolveImages(store: SaveStores, names: readonly string[]): Promi
   return out;
 }
 
-/** The exact length of a layer's tar: segment bytes plus file sizes from its tar-split. */
+/** The exact length of a layer's tar, from its tar-split (payloads are not decoded). */
 async function layerTarSize(store: SaveStores, rt: Runtime, layer: Layer): Promise<number> {
   const handle = await rt.files!.open(store.layers.db.tarSplitPath(layer.chainID), "r");
-  let size = 0;
-  for await (const record of readTarSplitRecords(fileReadable(handle).pipeThrough(gunzipStream(rt.compression)))) {
-    size += record.type === TAR_SPLIT_FILE ? record.size ?? 0 : record.payload?.length ?? 0;
-  }
-  return size;
+  return tarSplitTarLength(fileReadable(handle).pipeThrough(gunzipStream(rt.compression)));
 }
 
 /** Go's filepath.Walk order: names sorted within each directory, a directory before its content. */

@@ -4,7 +4,7 @@ import { createSHA256 } from "hash-wasm";
 import { isWharfError } from "../../src/errors.ts";
 import { TarReader } from "../../src/tar/reader.ts";
 import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
-import { assembleTar } from "../../src/tar/tarsplit-assemble.ts";
+import { assembleTar, tarSplitTarLength } from "../../src/tar/tarsplit-assemble.ts";
 import { byteString, encodeRecord } from "../../src/tar/tarsplit-json.ts";
 import { cleanPath } from "../../src/format/go-path.ts";
 import { goQuote } from "../../src/format/go-json.ts";
@@ -75,6 +75,13 @@ test("records for each layer of multi.tar equal Docker's byte for byte", async (
     const expected = await readFixture(`docker-save/multi.tar-split/${diffID}.jsonl`);
     const got = await bytesOf(tarSplitStream(layer));
     assert.ok(same(got, expected), `records for ${diffID} differ`);
+  }
+});
+
+test("the tar length read from the records (payloads not decoded) equals each layer's length", async () => {
+  const cases = [...layers.values(), multi, await readFixture("docker-save/busybox.tar")];
+  for (const tar of cases) {
+    assert.is(await tarSplitTarLength(tarSplitStream(tar)), tar.length);
   }
 });
 
