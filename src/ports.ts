@@ -36,7 +36,10 @@ export type OpenMode = "r" | "w" | "wx" | "a";
 export interface FilesPort {
   open(path: string, mode: OpenMode, perm?: number): Promise<FileHandle>;
   readFile(path: string): Promise<Uint8Array>;
-  /** Plain (non-atomic) write; use `writeFileAtomic` from `src/fs/atomic.ts` for store metadata. */
+  /**
+   * Plain (non-atomic) write; use `writeFileAtomic` from `src/fs/atomic.ts` for store metadata.
+   * `perm` is the mode a new file is created with (less the umask); an existing file keeps its mode.
+   */
   writeFile(path: string, data: Uint8Array, perm?: number): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
   readdir(path: string): Promise<string[]>;

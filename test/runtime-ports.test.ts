@@ -64,6 +64,17 @@ test("write, read, open with positions", async () => {
   await rejectsWith(files.readFile(`${dir}/missing`), "IO", "ENOENT");
 });
 
+test("writeFile: perm applies to a new file only; an existing file keeps its mode", async () => {
+  const path = `${dir}/perm.txt`;
+  await files.writeFile(path, enc.encode("one"), 0o600);
+  assert.is((await files.lstat(path))!.mode & 0o777, 0o600);
+  await files.chmod(path, 0o640);
+  await files.writeFile(path, enc.encode("two"), 0o600);
+  await files.writeFile(path, enc.encode("three"));
+  assert.is((await files.lstat(path))!.mode & 0o777, 0o640);
+  assert.is(dec.decode(await files.readFile(path)), "three");
+});
+
 test("lstat kinds, stat follows symlinks, missing is null", async () => {
   await files.mkdir(`${dir}/kinds/sub`, { recursive: true });
   await files.writeFile(`${dir}/kinds/file`, enc.encode("12345"));

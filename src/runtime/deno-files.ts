@@ -29,7 +29,12 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     ...libcFileOps(libc),
     open: (path, mode, perm) => io("open", path, async () => wrapFile(path, await deno.open(path, { ...OPEN_OPTIONS[mode], mode: perm ?? 0o666 }))),
     readFile: (path) => io("read", path, () => deno.readFile(path)),
-    writeFile: (path, data, perm) => io("write", path, () => deno.writeFile(path, data, { mode: perm ?? 0o666 })),
+    // Deno applies `mode` to an existing file as well; Node (and the port) only on creation.
+    writeFile: (path, data, perm) =>
+      io("write", path, async () => {
+        const exists = perm !== undefined && (await deno.lstat(path).then(() => true, () => false));
+        await deno.writeFile(path, data, exists || perm === undefined ? {} : { mode: perm });
+      }),
     mkdir: (path, options) => io("mkdir", path, () => deno.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
     // Blocking calls: for a small file in the page cache they cost far less than two async ops.
     readSmallFile: (path, limit) => io("read", path, async () => {
