@@ -66,6 +66,11 @@ export interface FilesPort {
   getxattr(path: string, name: string): Promise<Uint8Array | null>;
   listxattr(path: string): Promise<string[]>;
   /**
+   * Optional bulk read for runtimes where each xattr call is costly (Node runs getfattr): every
+   * path under `dir` (symlinks not followed) carrying the attribute `name`, with its value.
+   */
+  xattrTree?(dir: string, name: string): Promise<Map<string, Uint8Array>>;
+  /**
    * Optional fast path for reading many small files (tar-split reassembly): the bytes of the
    * regular file at `path` when it holds at most `limit` bytes, `undefined` when it holds more
    * (read it through `open`), `null` when it is missing or not a regular file. Does not follow

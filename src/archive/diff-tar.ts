@@ -23,12 +23,25 @@ const TYPE_FLAGS: Partial<Record<FileInfo["kind"], string>> = {
 };
 
 /** Writes tar entries for files on disk, remembering inodes to emit hard links. */
+const CAPABILITY_XATTR = "security.capability";
+
 export class TarAppender {
   private readonly seen = new Map<string, string>();
   private readonly names: UserNames;
+  /** `security.capability` of every file under the tree, read in one go where the port can. */
+  private capabilities: Promise<Map<string, Uint8Array>> | undefined;
 
-  constructor(private readonly files: FilesPort) {
+  /** `root`: the tree the entries come from, so a port with `xattrTree` reads capabilities once. */
+  constructor(private readonly files: FilesPort, private readonly root?: string) {
     this.names = new UserNames(files);
+  }
+
+  private capability(abs: string): Promise<Uint8Array | null> {
+    if (this.root !== undefined && this.files.xattrTree) {
+      this.capabilities ??= this.files.xattrTree(this.root, CAPABILITY_XATTR);
+      return this.capabilities.then((all) => all.get(abs) ?? null);
+    }
+    return this.files.getxattr(abs, CAPABILITY_XATTR).catch(() => null);
   }
 
   /** The header Docker writes for `abs` under the tar name `name` (no trailing slash); undefined for sockets. */
@@ -51,8 +64,8 @@ export class TarAppender {
       header.devmajor = major(info.rdev);
       header.devminor = minor(info.rdev);
     }
-    const capability = await this.files.getxattr(abs, "security.capability").catch(() => null);
-    if (capability !== null) header.xattrs = { "security.capability": capability };
+    const capability = await this.capability(abs);
+    if (capability !== null) header.xattrs = { [CAPABILITY_XATTR]: capability };
     if (info.kind !== "dir" && info.nlink > 1) {
       const key = `${info.dev}:${info.ino}`;
       const first = this.seen.get(key);
@@ -71,7 +84,7 @@ export class TarAppender {
   entry(abs: string, header: TarEntryHeader): TarEntry {
     if (header.typeflag !== TypeFlag.reg || header.size === 0) return { header };
     const files = this.files;
-    return { header, body: async () => fileReadable(await files.open(abs, "r")) };
+    return { header, body: async () => fileReadable(await files.open(abs, "r"), undefined, header.size) };
   }
 }
 
@@ -81,7 +94,7 @@ export class TarAppender {
  * read from `dir`.
  */
 export async function* exportChanges(files: FilesPort, dir: string, changes: readonly Change[], nowSeconds: number): AsyncGenerator<TarEntry> {
-  const appender = new TarAppender(files);
+  const appender = new TarAppender(files, dir);
   const sorted = [...changes].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const change of sorted) {
     const rel = change.path.slice(1);
@@ -105,7 +118,7 @@ export async function* exportChanges(files: FilesPort, dir: string, changes: rea
  * followed by a `<dir>/.wh..wh..opq` entry.
  */
 export async function* overlayDiffEntries(files: FilesPort, diffDir: string, opaqueXattr: string): AsyncGenerator<TarEntry> {
-  const appender = new TarAppender(files);
+  const appender = new TarAppender(files, diffDir);
   async function* walk(rel: string): AsyncGenerator<TarEntry> {
     for (const name of (await files.readdir(joinPath(diffDir, rel))).sort()) {
       const childRel = rel === "" ? name : `${rel}/${name}`;

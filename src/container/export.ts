@@ -15,7 +15,7 @@ import type { Store } from "../store/root.ts";
 
 /** Every node under `dir` (not `dir` itself), depth first in sorted order, as Go's filepath.Walk visits them. */
 export async function* rootfsEntries(files: FilesPort, dir: string): AsyncGenerator<TarEntry> {
-  const appender = new TarAppender(files);
+  const appender = new TarAppender(files, dir);
   async function* walk(rel: string): AsyncGenerator<TarEntry> {
     for (const name of (await files.readdir(joinPath(dir, rel))).sort()) {
       const childRel = rel === "" ? name : `${rel}/${name}`;

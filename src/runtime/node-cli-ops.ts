@@ -44,6 +44,19 @@ export function cliFileOps(processes: ProcessesPort): NativeFileOps {
         throw e;
       }
     },
+    /** One `getfattr -R` for a whole tree instead of a subprocess per file. */
+    async xattrTree(dir, name) {
+      const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+      const out = await run("getfattr", ["-R", "-h", "--absolute-names", "-d", "-e", "hex", "-m", pattern, "--", dir], `getxattr -R ${name} under ${dir}`);
+      // Blocks of "# file: <path>" then "<name>=0x<hex>", separated by blank lines; paths `\ooo`-escaped.
+      const found = new Map<string, Uint8Array>();
+      let file: string | undefined;
+      for (const line of out.split("\n")) {
+        if (line.startsWith("# file: ")) file = unescapeOctal(line.slice("# file: ".length));
+        else if (file !== undefined && line.startsWith(`${name}=0x`)) found.set(file, fromHex(line.slice(name.length + 3)));
+      }
+      return found;
+    },
     async listxattr(path) {
       // `-m -` matches every namespace; names are printed one per line, `\ooo`-escaped.
       const out = await run("getfattr", ["-h", "--absolute-names", "-m", "-", "--", path], `listxattr ${path}`);

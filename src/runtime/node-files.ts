@@ -12,7 +12,7 @@ import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../por
 import { errorCode, io } from "./io-error.ts";
 
 /** What a runtime adds to node:fs to make a full FilesPort. */
-export type NativeFileOps = Pick<FilesPort, "mknod" | "setxattr" | "getxattr" | "listxattr">;
+export type NativeFileOps = Pick<FilesPort, "mknod" | "setxattr" | "getxattr" | "listxattr" | "xattrTree">;
 
 const OPEN_FLAGS: Record<OpenMode, string> = { r: "r", w: "w", wx: "wx", a: "a" };
 
