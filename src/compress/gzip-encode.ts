@@ -6,7 +6,6 @@
  * local file header is skipped and whose data descriptor and central directory are dropped.
  * The gzip container around it is ours, fixed like Go's compress/gzip writes it.
  */
-import { configure, ZipWriter } from "@zip.js/zip.js";
 import { WharfError } from "../errors.ts";
 import { Crc32 } from "./crc32.ts";
 
@@ -26,12 +25,16 @@ class NativeCompressionRefused {
   }
 }
 
-let configured = false;
+type ZipJs = typeof import("@zip.js/zip.js");
+let zipJs: Promise<ZipJs> | undefined;
 
-function configureZipJs(): void {
-  if (configured) return;
-  configure({ useWebWorkers: false, useCompressionStream: false, CompressionStream: NativeCompressionRefused });
-  configured = true;
+/** zip.js is loaded on the first encode only: most commands never compress, and start-up counts. */
+function loadZipJs(): Promise<ZipJs> {
+  zipJs ??= import("@zip.js/zip.js").then((lib) => {
+    lib.configure({ useWebWorkers: false, useCompressionStream: false, CompressionStream: NativeCompressionRefused });
+    return lib;
+  });
+  return zipJs;
 }
 
 export function gzipEncode(options: GzipEncodeOptions = {}): TransformStream<Uint8Array, Uint8Array> {
@@ -39,7 +42,6 @@ export function gzipEncode(options: GzipEncodeOptions = {}): TransformStream<Uin
   if (!Number.isInteger(level) || level < 1 || level > 9) {
     throw new WharfError("INVALID_ARGUMENT", `gzip level must be an integer from 1 to 9, got ${level}`);
   }
-  configureZipJs();
 
   const crc = new Crc32();
   let inputSize = 0;
@@ -55,6 +57,7 @@ export function gzipEncode(options: GzipEncodeOptions = {}): TransformStream<Uin
   const extractor = new DeflateExtractor(out);
 
   const run = async (): Promise<void> => {
+    const { ZipWriter } = await loadZipJs();
     await out.write(gzipHeader(level));
     const zip = new ZipWriter(extractor.sink, {
       level,

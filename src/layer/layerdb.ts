@@ -112,12 +112,16 @@ export class LayerDB {
   async read(hex: string): Promise<LayerRecord> {
     const dir = `${this.sha256Dir}/${hex}`;
     const chainID = formatDigest(hex);
-    const diffID = parseDigest(await this.readText(`${dir}/diff`));
-    const sizeText = await this.readText(`${dir}/size`);
+    // The four files at once: restore reads every layer of the store.
+    const [diffText, sizeText, cacheID, parentText] = await Promise.all([
+      this.readText(`${dir}/diff`),
+      this.readText(`${dir}/size`),
+      this.readText(`${dir}/cache-id`),
+      this.files.lstat(`${dir}/parent`).then((info) => (info ? this.readText(`${dir}/parent`) : "")),
+    ]);
+    const diffID = parseDigest(diffText);
     if (!/^[0-9]+$/.test(sizeText)) throw new WharfError("INVALID_ARGUMENT", `${dir}/size: not a decimal size: ${JSON.stringify(sizeText.slice(0, 40))}`);
-    const cacheID = await this.readText(`${dir}/cache-id`);
     if (cacheID === "" || cacheID.includes("/")) throw new WharfError("INVALID_ARGUMENT", `${dir}/cache-id: invalid driver id ${JSON.stringify(cacheID.slice(0, 80))}`);
-    const parentText = (await this.files.lstat(`${dir}/parent`)) ? await this.readText(`${dir}/parent`) : "";
     const parent = parentText === "" ? undefined : parseDigest(parentText);
     return { chainID, diffID, size: Number(sizeText), cacheID, parent };
   }
