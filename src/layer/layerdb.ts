@@ -145,13 +145,18 @@ export class LayerDB {
     return listing;
   }
 
-  private async readText(path: string): Promise<string> {
-    try {
-      return decoder.decode(await this.files.readFile(path)).trim();
-    } catch (e) {
-      if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `${path} is missing`, { cause: e });
-      throw e;
-    }
+  private readText(path: string): Promise<string> {
+    return readMetadataText(this.files, path);
+  }
+}
+
+/** A metadata file's text, trimmed; a missing file is NOT_FOUND naming it. */
+export async function readMetadataText(files: FilesPort, path: string): Promise<string> {
+  try {
+    return decoder.decode(await files.readFile(path)).trim();
+  } catch (e) {
+    if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `${path} is missing`, { cause: e });
+    throw e;
   }
 }
 

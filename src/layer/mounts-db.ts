@@ -11,7 +11,7 @@ import { WharfError, isWharfError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic.ts";
 import { parseDigest } from "../hash/digest.ts";
 import type { ChainID } from "./layer.ts";
-import { ensureDir, removeIfExists } from "./layerdb.ts";
+import { ensureDir, readMetadataText, removeIfExists } from "./layerdb.ts";
 import { randomID } from "./random-id.ts";
 
 export interface MountRecord {
@@ -89,13 +89,8 @@ export class MountsDB {
     if ((await this.files.readdir(this.dir)).length === 0) await removeIfExists(this.files, this.dir);
   }
 
-  private async readText(path: string): Promise<string> {
-    try {
-      return decoder.decode(await this.files.readFile(path)).trim();
-    } catch (e) {
-      if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `${path} is missing`, { cause: e });
-      throw e;
-    }
+  private readText(path: string): Promise<string> {
+    return readMetadataText(this.files, path);
   }
 }
 
