@@ -10,6 +10,7 @@ import { getRuntime } from "../src/runtime/index.ts";
 import { openStore } from "../src/store/root.ts";
 import { loadImages } from "../src/tarexport/load.ts";
 import { saveImages } from "../src/tarexport/save.ts";
+import { writeStreamTo } from "../src/io/file-stream.ts";
 import { ARCHIVE, DATA_DIR, IMAGE_TAG, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
 
 const TARGET = 1.5;
@@ -36,12 +37,7 @@ try {
       const tar = await saveImages(store, [IMAGE_TAG], { runtime });
       const handle = await files.open(OUT, "w", 0o644);
       try {
-        const reader = tar.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          await handle.write(value);
-        }
+        await writeStreamTo(handle, tar);
       } finally {
         await handle.close();
       }

@@ -39,3 +39,20 @@ export function fileReadable(handle: FileHandle, prefix?: Uint8Array, sizeHint?:
     { highWaterMark: 0 },
   );
 }
+
+/** Writes a stream into an open file, chunk by chunk (the file is not closed). */
+export async function writeStreamTo(handle: FileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      await handle.write(value);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+}

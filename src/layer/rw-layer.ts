@@ -3,7 +3,7 @@
  * `<mountID>-init` on the image's top layer, filled through its own mount as moby's initMount
  * does, then `<mountID>` on the init layer; recorded in `layerdb/mounts/<name>/`. Each holds one
  * reference on its parent layer. Mounts are counted on disk (mounts-db.ts) so a `wharf mount`
- * outlives its process and two mounts need two unmounts, from any process.
+ * outlives its process and two mounts need two unmounts, from any process at all.
  */
 import type { FilesPort, RandomPort } from "../ports.ts";
 import { WharfError } from "../errors.ts";

@@ -15,7 +15,7 @@ import type { Runtime } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { decompress, detectCompression, MAGIC_PEEK_SIZE } from "../compress/index.ts";
 import { prependSource, type ByteInput, type ByteSource } from "../io/source.ts";
-import { fileReadable } from "../io/file-stream.ts";
+import { fileReadable, writeStreamTo } from "../io/file-stream.ts";
 import type { ImageID } from "../image/image.ts";
 import type { Layer } from "../layer/layer.ts";
 import type { Store } from "../store/root.ts";
@@ -96,12 +96,7 @@ async function spool(root: string, stream: ReadableStream<Uint8Array>, label: st
     const { stream: plain } = await decompress(stream, rt.compression);
     const handle = await files.open(path, "wx", 0o600);
     try {
-      const reader = plain.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        await handle.write(value);
-      }
+      await writeStreamTo(handle, plain);
     } finally {
       await handle.close();
     }
