@@ -19,6 +19,11 @@ export interface CreateOptions {
 export interface ProtoDriver {
   /** Registry name: "overlay2", "vfs". */
   readonly name: string;
+  /**
+   * Whether a layer's directory is independent of its parent's content, so layers of a chain can
+   * be applied at once (overlay2: yes; vfs copies the parent's tree first: no).
+   */
+  readonly independentLayers: boolean;
   /** The driver's home: `<root>/<name>`. */
   readonly home: string;
   /** A read-only layer `id` on top of `parent` (undefined for a base layer). */

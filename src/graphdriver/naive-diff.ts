@@ -21,6 +21,7 @@ export function withNaiveDiff(driver: ProtoDriver, runtime: Runtime): Driver {
   return {
     get name() { return driver.name; },
     get home() { return driver.home; },
+    get independentLayers() { return driver.independentLayers; },
     create: (id, parent, options) => driver.create(id, parent, options),
     createReadWrite: (id, parent, options) => driver.createReadWrite(id, parent, options),
     remove: (id) => driver.remove(id),

@@ -33,6 +33,8 @@ const encoder = new TextEncoder();
 
 export class Overlay2Driver implements Driver {
   readonly name = "overlay2";
+  /** Each layer is its own diff/ directory; a child needs only its parent's link name. */
+  readonly independentLayers = true;
   readonly home: string;
   private readonly mountCounts = new Map<string, number>();
 

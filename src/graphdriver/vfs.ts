@@ -12,6 +12,8 @@ import { checkLayerID, notFound } from "./layer-id.ts";
 
 export class VfsDriver implements ProtoDriver {
   readonly name = "vfs";
+  /** A layer starts as a copy of its parent's tree, so a chain is applied in order. */
+  readonly independentLayers = false;
   readonly home: string;
   private readonly files: FilesPort;
   /** Root: owners are kept and device nodes made; rootless skips both, as Docker does. */

@@ -29,11 +29,6 @@ export interface RegisterChainResult {
   registered: number;
 }
 
-/**
- * Drivers whose layers are independent directories: a child's create needs only its parent's
- * directory name, not its content. vfs copies the parent's tree at create, so it goes in order.
- */
-const CONCURRENT_APPLY_DRIVERS = new Set(["overlay2"]);
 
 export async function registerChain(
   store: DiskLayerStore,
@@ -52,7 +47,7 @@ export async function registerChain(
   if (missing === 0) return { top: state.hold, reused: layers.length, registered: 0 };
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 3));
   try {
-    if (CONCURRENT_APPLY_DRIVERS.has(store.driver.name) && concurrency > 1 && missing > 1) {
+    if (store.driver.independentLayers && concurrency > 1 && missing > 1) {
       await applyConcurrently(store, layers, firstMissing, concurrency, state);
     } else {
       await applyInOrder(store, layers, firstMissing, state);
