@@ -75,8 +75,10 @@ export class Overlay2Driver implements Driver {
       await this.files.mkdir(`${dir}/diff`, { mode: 0o755 });
       await this.files.chmod(`${dir}/diff`, 0o755);
       lid = await this.newLinkID();
-      await this.files.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
+      // `link` before the l/ symlink: a process killed in between leaves a layer dir whose
+      // removal finds (and removes) its link, never a dangling l/ entry nothing names.
       await writeFileAtomic(this.files, `${dir}/link`, encoder.encode(lid), { mode: 0o644 });
+      await this.files.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
       if (parent === undefined || lowers === undefined) return;
       await this.files.mkdir(`${dir}/work`, { mode: 0o700 });
       await this.files.chmod(`${dir}/work`, 0o700);
