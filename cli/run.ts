@@ -64,7 +64,9 @@ export async function runCli(root: CommandDef): Promise<void> {
   const wantsHelp = args.includes("--help") || args.includes("-h");
   const isGroupWithoutVerb = !cmd.run && cmd.subCommands && args.length === path.length;
   if (wantsHelp || isGroupWithoutVerb || args.length === 0) {
-    await ctx.out((await renderUsage(cmd, parent)) + "\n");
+    const usage = await renderUsage(cmd, parent);
+    // Colours for people at a terminal; plain text into pipes and files.
+    await ctx.out((ctx.stdio.isTerminal(1) ? usage : usage.replace(ANSI, "")) + "\n");
     return env.exit(0);
   }
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {

@@ -94,6 +94,7 @@ test("--help, version and completions", async () => {
   const help = await wharf(["--help"]);
   assert.is(help.code, 0);
   for (const cmd of ["version", "tar", "digest", "complete"]) assert.match(help.stdout, cmd);
+  assert.not.match(help.stdout, /\x1b\[/, "no colour codes when stdout is not a terminal");
   const version = await wharf(["version", "--format", "json"]);
   assert.is(version.code, 0, version.stderr);
   const pkg = JSON.parse(decoder.decode(await readBytes(new URL("../package.json", import.meta.url).pathname)));
