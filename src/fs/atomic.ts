@@ -5,6 +5,7 @@
  */
 import type { FileHandle, FilesPort } from "../ports.ts";
 import { isWharfError } from "../errors.ts";
+import { writeStreamTo } from "../io/file-stream.ts";
 
 export interface AtomicWriteOptions {
   /** Permission bits of the result, exactly (not masked by the umask). Default 0o644. */
@@ -37,21 +38,8 @@ export async function writeFileAtomic(
   await syncDir(files, dir);
 }
 
-async function writeAll(handle: FileHandle, data: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
-  if (data instanceof Uint8Array) return handle.write(data);
-  const reader = data.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      await handle.write(value);
-    }
-  } catch (e) {
-    await reader.cancel(e).catch(() => {});
-    throw e;
-  } finally {
-    reader.releaseLock();
-  }
+function writeAll(handle: FileHandle, data: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
+  return data instanceof Uint8Array ? handle.write(data) : writeStreamTo(handle, data);
 }
 
 /** fsync of a directory makes a rename durable; file systems that cannot do it are skipped. */

@@ -173,10 +173,8 @@ export class TarFileArchive implements ArchiveSource {
 
   private lookup = (p: string): Promise<Node | null> => Promise.resolve(this.members.get(p) ?? null);
 
-  async exists(path: string): Promise<boolean> {
-    if (cleanMemberPath(path.replace(/^\/+/, "")) === null) return false;
-    const { node } = await resolveInScope(path, this.lookup);
-    return node?.kind === "file";
+  exists(path: string): Promise<boolean> {
+    return isRegularMember(path, this.lookup);
   }
 
   async open(path: string, what: string): Promise<MemberSource> {
@@ -189,6 +187,13 @@ export class TarFileArchive implements ArchiveSource {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Whether `path` names a regular file of the archive, resolved inside it (the same rules as `open`). */
+async function isRegularMember(path: string, lookup: (p: string) => Promise<Node | null>): Promise<boolean> {
+  if (cleanMemberPath(path.replace(/^\/+/, "")) === null) return false;
+  const { node } = await resolveInScope(path, lookup);
+  return node?.kind === "file";
 }
 
 /** A directory holding an archive's content (an OCI image layout on disk). */
@@ -204,10 +209,8 @@ export class DirectoryArchive implements ArchiveSource {
     return null;
   };
 
-  async exists(path: string): Promise<boolean> {
-    if (cleanMemberPath(path.replace(/^\/+/, "")) === null) return false;
-    const { node } = await resolveInScope(path, this.lookup);
-    return node?.kind === "file";
+  exists(path: string): Promise<boolean> {
+    return isRegularMember(path, this.lookup);
   }
 
   async open(path: string, what: string): Promise<MemberSource> {
