@@ -15,8 +15,8 @@ export const ENTRY_CAPACITY: u32 = 4096;
 export const PAX_BYTES: u32 = 16;
 export const PAX_CAPACITY: u32 = 16384;
 
-/** Slicing-by-16 tables for CRC-64/ISO: 16 × 256 × u64. */
-export const CRC_TABLE_BYTES: u32 = 16 * 256 * 8;
+/** CRC-64/ISO tables: 16 slicing + 8 lane-shift tables of 256 × u64, and 64 u64 of scratch. */
+export const CRC_TABLE_BYTES: u32 = 24 * 256 * 8 + 64 * 8;
 
 // Entry record field offsets.
 export const E_KIND: u32 = 0; // u32: KIND_*

@@ -36,3 +36,8 @@ export function formatTime(seconds: number, nanoseconds = 0): string {
   const iso = new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
   return nanoseconds ? iso.replace("Z", `.${String(nanoseconds).padStart(9, "0").replace(/0+$/, "")}Z`) : iso;
 }
+
+/** `--no-trunc`: citty reads a `--no-X` flag as X=false, so the flag arrives as `trunc: false`. */
+export function noTrunc(args: Record<string, unknown>): boolean {
+  return args["no-trunc"] === true || args.trunc === false;
+}

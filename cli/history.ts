@@ -5,7 +5,7 @@ import { shortID } from "../src/images/lookup.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
-import { renderTable } from "./format.ts";
+import { renderTable, noTrunc } from "./format.ts";
 
 export default defineCommand({
   meta: { name: "history", description: "Show the history of an image" },
@@ -23,10 +23,10 @@ export default defineCommand({
     await withStore(ctx, async (store) => {
       const rows = await imageHistory(store, ctx.runtime.digests, args.image);
       const now = Date.now();
-      const id = (v: string) => (v === "<missing>" || args["no-trunc"] ? v : shortID(v));
+      const id = (v: string) => (v === "<missing>" || noTrunc(args) ? v : shortID(v));
       const createdBy = (v: string) => {
         const flat = v.replaceAll("\t", " ");
-        return args["no-trunc"] || [...flat].length <= 45 ? flat : [...flat].slice(0, 44).join("") + "…";
+        return noTrunc(args) || [...flat].length <= 45 ? flat : [...flat].slice(0, 44).join("") + "…";
       };
       const created = (ms: number) => (args.human ? timeAgo(ms, now) : new Date(ms).toISOString().replace(/\.\d+Z$/, "Z"));
       const size = (n: number) => (args.human ? humanSize(n) : String(n));

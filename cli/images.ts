@@ -5,7 +5,7 @@ import { shortID } from "../src/images/lookup.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
-import { renderTable } from "./format.ts";
+import { renderTable, noTrunc } from "./format.ts";
 
 export default defineCommand({
   meta: { name: "images", description: "List images" },
@@ -27,7 +27,7 @@ export default defineCommand({
     await withStore(ctx, async (store) => {
       const rows = await listImages(store, options);
       const now = Date.now();
-      const id = (full: string) => (args["no-trunc"] ? full : shortID(full));
+      const id = (full: string) => (noTrunc(args) ? full : shortID(full));
       if (args.quiet) {
         const seen = new Set<string>();
         for (const r of rows) if (!seen.has(r.id)) seen.add(r.id), await ctx.out(id(r.id) + "\n");

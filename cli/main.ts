@@ -39,6 +39,10 @@ const main = defineCommand({
     ps: lazy(() => import("./ps.ts")),
     inspect: lazy(() => import("./inspect.ts")),
     container: lazy(() => import("./container.ts")),
+    pull: lazy(() => import("./pull.ts")),
+    push: lazy(() => import("./push.ts")),
+    login: lazy(() => import("./login.ts")),
+    logout: lazy(() => import("./logout.ts")),
   },
 });
 

@@ -7,7 +7,7 @@ import { WharfError } from "../src/errors.ts";
 import type { Store } from "../src/store/root.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
-import { renderTable } from "./format.ts";
+import { renderTable, noTrunc } from "./format.ts";
 
 /** The Docker CLI's Ellipsis: at most `max` characters, the last one `…` when cut. */
 function ellipsis(text: string, max: number): string {
@@ -48,7 +48,7 @@ export default defineCommand({
     const ctx = await cliContext();
     const format = args.format ?? "table";
     if (format !== "table" && format !== "json") throw new WharfError("USAGE", `unknown --format "${format}" (want table or json)`);
-    const trunc = !args["no-trunc"];
+    const trunc = !noTrunc(args);
     await withStore(ctx, async (store) => {
       // Like docker ps without -a: only running containers, and wharf runs none.
       const containers = args.all ? store.containers.list() : [];

@@ -22,6 +22,9 @@ export type WharfErrorCode =
   | "INVALID_REFERENCE" // an image reference that does not parse (Docker's messages)
   | "CONFLICT" // a tag or digest already points elsewhere and may not be moved
   | "INVALID_ARCHIVE" // a `docker save` archive or OCI layout that is malformed or unsafe
+  | "REGISTRY" // a registry answered with an error (its code, e.g. MANIFEST_UNKNOWN, in `registryCode`)
+  | "UNAUTHORIZED" // a registry refused the credentials, or asked for some and none were given
+  | "NETWORK" // a registry could not be reached, or a connection broke and could not be resumed
   | "INVALID_ARGUMENT";
 
 export class WharfError extends Error {

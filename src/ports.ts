@@ -78,6 +78,26 @@ export interface FilesPort {
    * less than a hop to an I/O thread.
    */
   readSmallFile?(path: string, limit: number): Promise<Uint8Array | null | undefined>;
+  /**
+   * Optional synchronous variant into the caller's buffer (tar-split reassembly reads files in
+   * place): the byte count when the regular file at `path` fits `into` (its size, as stat gives
+   * it), `undefined` when it is larger, `null` as for readSmallFile. Does not follow a final symlink.
+   */
+  readFileInto?(path: string, into: Uint8Array): number | null | undefined;
+  /**
+   * Optional fast path for walking trees of many small files (layer diffs): every entry of the
+   * directory `path` with its lstat, in any order; an entry gone before its lstat is left out.
+   * An adapter may do it in blocking calls where, per entry, they cost less than a hop to an
+   * I/O thread.
+   */
+  lstatDir?(path: string): Promise<Array<{ name: string; info: FileInfo }>>;
+  /**
+   * Optional fast path for extracting many small files: what `open(path, "wx", mode & 0o777)`,
+   * writing `data`, `lchown` (when `owner` is given), `chmod(mode)` and `lutimes` do, in that
+   * order, for a new regular file (rejects with errno EEXIST when `path` exists). An adapter may
+   * do it in blocking calls where, for a small file, they cost less than hops to an I/O thread.
+   */
+  createFile?(path: string, data: Uint8Array, meta: { mode: number; owner?: { uid: number; gid: number }; atimeMs: number; mtimeMs: number }): Promise<void>;
   /** Fresh temporary directory under the system temp dir (or under `parent`). */
   makeTempDir(prefix: string, parent?: string): Promise<string>;
 }
@@ -150,6 +170,8 @@ export interface EnvPort {
   cwd(): string;
   /** effective uid, or -1 where the notion does not exist (browser) */
   uid(): number;
+  /** This machine's OS and CPU in Go's names (`linux`, `amd64`/`arm64`/…), for picking an image's platform. */
+  platform(): { os: string; architecture: string };
   exit(code: number): never;
 }
 

@@ -168,6 +168,30 @@ test("xattrs: set, get, list, binary and empty values, absent is null", async ()
   await rejectsWith(files.getxattr(`${dir}/no-such-file`, `${xattrNs}.a`), "IO", "ENOENT");
 });
 
+test("lstatDir: every entry with its lstat, symlinks not followed", async () => {
+  if (!files.lstatDir) return;
+  await files.mkdir(`${dir}/ld/sub`, { recursive: true });
+  await files.writeFile(`${dir}/ld/f`, enc.encode("123"));
+  await files.symlink("f", `${dir}/ld/l`);
+  const got = (await files.lstatDir(`${dir}/ld`)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  assert.equal(got.map((e) => [e.name, e.info.kind]), [["f", "file"], ["l", "symlink"], ["sub", "dir"]]);
+  assert.equal(got[0]!.info, await files.lstat(`${dir}/ld/f`));
+  await rejectsWith(files.lstatDir(`${dir}/ld/missing`), "IO", "ENOENT");
+});
+
+test("createFile: content, exact mode, owner and times; EEXIST when present", async () => {
+  if (!files.createFile) return;
+  const path = `${dir}/created`;
+  const owner = isRoot ? { uid: 1234, gid: 5678 } : undefined;
+  await files.createFile(path, enc.encode("body"), { mode: 0o4751, owner, atimeMs: 1_700_000_100_500, mtimeMs: 1_700_000_000_250 });
+  assert.is(dec.decode(await files.readFile(path)), "body");
+  const info = (await files.lstat(path))!;
+  assert.is(info.mode, 0o4751);
+  assert.is(info.mtimeMs, 1_700_000_000_250);
+  if (owner) assert.equal([info.uid, info.gid], [1234, 5678]);
+  await rejectsWith(files.createFile(path, new Uint8Array(0), { mode: 0o644, atimeMs: 0, mtimeMs: 0 }), "IO", "EEXIST");
+});
+
 test("rename and remove (recursive and not)", async () => {
   await files.mkdir(`${dir}/tree/a/b`, { recursive: true });
   await files.writeFile(`${dir}/tree/a/b/f`, enc.encode("deep"));

@@ -17,6 +17,7 @@ import {
   WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE_DIR, WHITEOUT_PREFIX, basename, checkSymlinkTarget, dirname, entryPath,
   hardlinkTarget, joinPath, unsafeEntry, whiteoutTarget,
 } from "./path.ts";
+import { concatBytes } from "../io/bytes.ts";
 
 /** `overlay`: whiteouts become 0:0 char devices and opaque xattrs; `delete`: they delete (vfs). */
 export type WhiteoutMode = "overlay" | "delete";
@@ -45,6 +46,13 @@ interface DirTimes {
   path: string;
   atimeMs: number;
   mtimeMs: number;
+}
+
+/** The times an entry's file gets, in ms. */
+function entryTimes(h: TarHeader): { atimeMs: number; mtimeMs: number } {
+  const mtimeMs = h.mtime.seconds * 1000 + Math.floor(h.mtime.nanoseconds / 1e6);
+  const atimeRaw = h.atime ? h.atime.seconds * 1000 + Math.floor(h.atime.nanoseconds / 1e6) : mtimeMs;
+  return { atimeMs: Math.max(atimeRaw, mtimeMs), mtimeMs }; // Docker: access time is never before modification
 }
 
 /**
@@ -90,7 +98,10 @@ export class LayerExtractor implements LayerApplier {
     if (whiteout) return this.applyWhiteout(h, rel);
 
     const path = joinPath(this.root, rel);
-    if (regular && rel !== "." && h.size <= BUFFERED_FILE_MAX) return this.startBufferedWrite(entry, rel, path);
+    if (regular && rel !== "." && h.size <= BUFFERED_FILE_MAX) {
+      if (this.files.createFile && h.xattrs.size === 0) return this.createSmall(entry, rel, path);
+      return this.startBufferedWrite(entry, rel, path);
+    }
     const existing = await this.files.lstat(path);
     if (existing) {
       if (existing.kind === "dir" && rel === "." && this.options.whiteouts === "overlay") return;
@@ -170,6 +181,26 @@ export class LayerExtractor implements LayerApplier {
     await this.setMetadata(h, path);
   }
 
+  /** A small file (no xattrs) created with its metadata in one port call; what is in the way goes first. */
+  private async createSmall(entry: TarEntry, rel: string, path: string): Promise<void> {
+    const h = entry.header;
+    // Window views are fine: the file is written before the reader moves on.
+    const parts: Uint8Array[] = [];
+    for await (const chunk of entry.chunks()) parts.push(chunk.length === h.size ? chunk : chunk.slice());
+    const body = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    const { atimeMs, mtimeMs } = entryTimes(h);
+    const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
+    this.unpacked.add(rel);
+    try {
+      await this.files.createFile!(path, body, meta);
+    } catch (e) {
+      if (!(isWharfError(e) && e.errno === "EEXIST")) throw e;
+      const existing = await this.files.lstat(path);
+      if (existing) await this.removePath(rel, existing);
+      await this.files.createFile!(path, body, meta);
+    }
+  }
+
   /** Creates the entry's file; false when it is skipped (a device node without privilege). */
   private async create(entry: TarEntry, rel: string, path: string, dirExists: boolean): Promise<boolean> {
     const h = entry.header;
@@ -226,9 +257,7 @@ export class LayerExtractor implements LayerApplier {
     }
     const isSymlink = h.typeflag === "2" || (h.typeflag === "1" && (await this.files.lstat(path))?.kind === "symlink");
     if (!isSymlink) await this.files.chmod(path, h.mode & 0o7777);
-    const mtimeMs = h.mtime.seconds * 1000 + Math.floor(h.mtime.nanoseconds / 1e6);
-    const atimeRaw = h.atime ? h.atime.seconds * 1000 + Math.floor(h.atime.nanoseconds / 1e6) : mtimeMs;
-    const atimeMs = Math.max(atimeRaw, mtimeMs); // Docker: access time is never before modification
+    const { atimeMs, mtimeMs } = entryTimes(h);
     if (!(h.typeflag === "1" && isSymlink)) await this.files.lutimes(path, atimeMs, mtimeMs);
     if (h.typeflag === "5") this.dirs.push({ path, atimeMs, mtimeMs });
   }

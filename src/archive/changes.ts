@@ -108,11 +108,17 @@ class TreeComparer {
   }
 }
 
-/** Is this upper-dir node a deletion marker (0:0 char device, or an opaque directory)? */
-export async function isOverlayDeletion(files: FilesPort, abs: string, info: FileInfo, opaqueXattr: string): Promise<boolean> {
+/**
+ * Is this upper-dir node a deletion marker (0:0 char device, or an opaque directory)?
+ * `readOpaque` reads the directory's opaque xattr (default: `getxattr`, failures as absent).
+ */
+export async function isOverlayDeletion(
+  files: FilesPort, abs: string, info: FileInfo, opaqueXattr: string,
+  readOpaque: (abs: string) => Promise<Uint8Array | null> = (path) => files.getxattr(path, opaqueXattr).catch(() => null),
+): Promise<boolean> {
   if (info.kind === "char") return major(info.rdev) === 0 && minor(info.rdev) === 0;
   if (info.kind !== "dir") return false;
-  const value = await files.getxattr(abs, opaqueXattr).catch(() => null);
+  const value = await readOpaque(abs);
   return value !== null && value.length === 1 && value[0] === 0x79;
 }
 

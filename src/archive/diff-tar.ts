@@ -13,6 +13,7 @@ import { WHITEOUT_OPAQUE_DIR, WHITEOUT_PREFIX, basename, dirname, joinPath } fro
 import { isOverlayDeletion } from "./changes.ts";
 import { major, minor } from "./copy.ts";
 import { UserNames } from "./user-names.ts";
+import { listDir } from "../fs/list-dir.ts";
 
 /** Go's c_IS* file type bits that Docker's FileInfoHeader puts back into the mode. */
 const TYPE_BITS: Partial<Record<FileInfo["kind"], number>> = {
@@ -24,6 +25,10 @@ const TYPE_FLAGS: Partial<Record<FileInfo["kind"], string>> = {
 
 /** Writes tar entries for files on disk, remembering inodes to emit hard links. */
 const CAPABILITY_XATTR = "security.capability";
+/** Bodies up to this size are read whole, in one port call where the port offers `readSmallFile`. */
+const SMALL_BODY = 64 << 10;
+/** Tar bytes are handed on in chunks of about this size (see `writeTar`'s `batch`). */
+export const DIFF_TAR_BATCH = 64 << 10;
 
 export class TarAppender {
   private readonly seen = new Map<string, string>();
@@ -84,7 +89,10 @@ export class TarAppender {
   entry(abs: string, header: TarEntryHeader): TarEntry {
     if (header.typeflag !== TypeFlag.reg || header.size === 0) return { header };
     const files = this.files;
-    return { header, body: async () => fileReadable(await files.open(abs, "r"), undefined, header.size) };
+    const open = async () => fileReadable(await files.open(abs, "r"), undefined, header.size);
+    // A small file in one call where the port can; one that grew or went is left to `open`.
+    if (files.readSmallFile && header.size <= SMALL_BODY) return { header, body: async () => (await files.readSmallFile!(abs, SMALL_BODY)) ?? open() };
+    return { header, body: open };
   }
 }
 
@@ -119,15 +127,20 @@ export async function* exportChanges(files: FilesPort, dir: string, changes: rea
  */
 export async function* overlayDiffEntries(files: FilesPort, diffDir: string, opaqueXattr: string): AsyncGenerator<TarEntry> {
   const appender = new TarAppender(files, diffDir);
+  // Where each xattr read is costly (a subprocess), the opaque marks of the whole tree at once.
+  let opaqueDirs: Promise<Map<string, Uint8Array> | undefined> | undefined;
+  const readOpaque = async (abs: string): Promise<Uint8Array | null> => {
+    opaqueDirs ??= files.xattrTree?.(diffDir, opaqueXattr).catch(() => undefined) ?? Promise.resolve(undefined);
+    const all = await opaqueDirs;
+    return all ? (all.get(abs) ?? null) : files.getxattr(abs, opaqueXattr).catch(() => null);
+  };
   async function* walk(rel: string): AsyncGenerator<TarEntry> {
-    for (const name of (await files.readdir(joinPath(diffDir, rel))).sort()) {
+    for (const { name, info } of await listDir(files, joinPath(diffDir, rel))) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
       const abs = joinPath(diffDir, childRel);
-      const info = await files.lstat(abs);
-      if (!info) continue;
       const header = await appender.header(abs, childRel, info);
       if (header) {
-        const deletion = await isOverlayDeletion(files, abs, info, opaqueXattr);
+        const deletion = await isOverlayDeletion(files, abs, info, opaqueXattr, readOpaque);
         if (deletion && info.kind === "char") {
           const parent = dirname(childRel);
           header.name = (parent === "." ? "" : `${parent}/`) + WHITEOUT_PREFIX + name;

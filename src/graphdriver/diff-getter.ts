@@ -31,16 +31,13 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
     }
     return known;
   };
+  // The answer per parent once known, so the in-place reads check it without waiting.
+  const parentKnown = new Map<string, boolean>();
+  const readFileInto = files.readFileInto?.bind(files);
   return {
     async get(path: string) {
-      let rel: string;
-      try {
-        rel = entryPath(path.startsWith("/") ? path.slice(1) : path);
-      } catch (e) {
-        if (isWharfError(e, "UNSAFE_PATH")) return null;
-        throw e;
-      }
-      if (rel === ".") return null;
+      const rel = layerRel(path);
+      if (rel === null) return null;
       // Every parent must be a real directory: a symlinked parent would read outside the layer.
       const slash = rel.lastIndexOf("/");
       if (slash > 0 && !(await parentsReal(dir, rel.slice(0, slash), isRealDir))) return null;
@@ -56,12 +53,37 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       const handle = await files.open(abs, "r");
       return Object.assign(fileReadable(handle, undefined, info.size), { source: sizedFile(handle, info.size) });
     },
+    readInto: readFileInto && ((path: string, into: Uint8Array) => {
+      const rel = layerRel(path);
+      if (rel === null) return null;
+      const slash = rel.lastIndexOf("/");
+      const parent = slash > 0 ? rel.slice(0, slash) : "";
+      const known = parent === "" || parentKnown.get(parent);
+      if (known === true) return readFileInto(joinPath(dir, rel), into);
+      if (known === false) return null;
+      return parentsReal(dir, parent, isRealDir).then((real) => {
+        parentKnown.set(parent, real);
+        return real ? readFileInto(joinPath(dir, rel), into) : null;
+      });
+    }),
     async close() {
       if (closed) return;
       closed = true;
       await release();
     },
   };
+}
+
+/** A record name as a clean path inside the layer; null when it climbs out or is the root. */
+function layerRel(path: string): string | null {
+  let rel: string;
+  try {
+    rel = entryPath(path.startsWith("/") ? path.slice(1) : path);
+  } catch (e) {
+    if (isWharfError(e, "UNSAFE_PATH")) return null;
+    throw e;
+  }
+  return rel === "." ? null : rel;
 }
 
 /** Checks each ancestor of `parent` (inside `dir`), nearest the root first; cached per directory. */

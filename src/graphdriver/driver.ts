@@ -79,6 +79,11 @@ export interface LayerApplier {
 export interface DiffGetter {
   /** The file's bytes, or null when the layer has no such regular file. */
   get(path: string): Promise<ByteInput | null>;
+  /**
+   * Optional: reads the file into `into` when it fits (byte count), null when there is no such
+   * regular file, undefined to use `get` instead; synchronous when it can be.
+   */
+  readInto?(path: string, into: Uint8Array): number | null | undefined | Promise<number | null | undefined>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import type { FilesPort, Runtime } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { LayerExtractor } from "../archive/apply.ts";
 import { changesDirs, changesSize } from "../archive/changes.ts";
-import { exportChanges } from "../archive/diff-tar.ts";
+import { DIFF_TAR_BATCH, exportChanges } from "../archive/diff-tar.ts";
 import { writeTar } from "../tar/writer.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffDriver, DiffGetter, Driver, LayerApplier, ProtoDriver } from "./driver.ts";
@@ -89,7 +89,7 @@ class NaiveDiff implements DiffDriver {
         await done();
       }
     }
-    return writeTar(entries());
+    return writeTar(entries(), { batch: DIFF_TAR_BATCH });
   }
 
   async changes(id: string, parent: string | undefined): Promise<Change[]> {

@@ -12,7 +12,8 @@ import { writeFileAtomic } from "../fs/atomic.ts";
 import { MNT_DETACH } from "../runtime/mount-flags.ts";
 import { LayerExtractor, OVERLAY_OPAQUE_XATTR } from "../archive/apply.ts";
 import { overlayChanges } from "../archive/changes.ts";
-import { overlayDiffEntries } from "../archive/diff-tar.ts";
+import { DIFF_TAR_BATCH, overlayDiffEntries } from "../archive/diff-tar.ts";
+import { listDir } from "../fs/list-dir.ts";
 import { writeTar } from "../tar/writer.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffGetter, Driver, DriverStatus, LayerApplier } from "./driver.ts";
@@ -221,7 +222,7 @@ export class Overlay2Driver implements Driver {
     async function* entries() {
       yield* overlayDiffEntries(self.files, await self.diffDir(id), OVERLAY_OPAQUE_XATTR);
     }
-    return writeTar(entries());
+    return writeTar(entries(), { batch: DIFF_TAR_BATCH });
   }
 
   async changes(id: string, _parent: string | undefined): Promise<Change[]> {
@@ -346,10 +347,8 @@ export async function directorySize(files: FilesPort, dir: string): Promise<numb
   let size = 0;
   const seen = new Set<string>();
   const walk = async (path: string): Promise<void> => {
-    for (const name of await files.readdir(path)) {
+    for (const { name, info } of await listDir(files, path)) {
       const child = `${path}/${name}`;
-      const info = await files.lstat(child);
-      if (!info) continue;
       if (info.kind === "dir") {
         await walk(child);
         continue;

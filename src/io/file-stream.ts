@@ -40,17 +40,26 @@ export function fileReadable(handle: FileHandle, prefix?: Uint8Array, sizeHint?:
   );
 }
 
-/** Writes a stream into an open file, chunk by chunk (the file is not closed). */
+/**
+ * Writes a stream into an open file, chunk by chunk (the file is not closed). The next chunk is
+ * pulled while the last one is being written (a chunk, once read, is the consumer's), so the
+ * producer's work overlaps the write instead of alternating with it.
+ */
 export async function writeStreamTo(handle: FileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
   const reader = stream.getReader();
+  let writing: Promise<void> | undefined;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const next = reader.read();
+      if (writing) await Promise.all([writing, next]);
+      const { done, value } = await next;
       if (done) return;
-      await handle.write(value);
+      writing = handle.write(value);
+      writing.catch(() => {}); // awaited with the next read
     }
   } catch (e) {
     await reader.cancel(e).catch(() => {});
+    await writing?.catch(() => {});
     throw e;
   } finally {
     reader.releaseLock();

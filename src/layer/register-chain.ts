@@ -15,6 +15,11 @@ export interface ChainLayer {
   diffID: DiffID;
   /** Opens the decompressed layer tar; called only when the layer has to be registered. */
   open(): Promise<ByteInput>;
+  /**
+   * Called once the tar was applied, or failed to (`failure`), before the diffID check: a source
+   * that verifies its own bytes (a registry blob) throws here to name what was wrong with them.
+   */
+  settle?(failure: unknown): Promise<void>;
 }
 
 export interface RegisterChainOptions {
@@ -138,10 +143,14 @@ async function fillChecked(store: DiskLayerStore, prepared: PreparedLayer, layer
   let applied: AppliedTar;
   try {
     applied = await store.fill(prepared, input);
+  } catch (e) {
+    await layer.settle?.(e);
+    throw e;
   } finally {
     const closable = input as { close?: () => Promise<void> };
     if (!(input instanceof Uint8Array) && !(input instanceof ReadableStream) && typeof closable.close === "function") await closable.close().catch(() => {});
   }
+  await layer.settle?.(undefined);
   if (applied.diffID !== layer.diffID) {
     throw new DiffIDMismatchError(`invalid diffID for layer ${index}: expected "${layer.diffID}", got "${applied.diffID}"`, layer.diffID, applied.diffID);
   }

@@ -252,7 +252,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
         const getter = await driver.diffGetter(layer.cacheID);
         closeGetter = () => getter.close();
         const records = fileReadable(handle).pipeThrough(gunzipStream(compression));
-        reader = assembleTar(records, (name) => getter.get(name)).getReader();
+        reader = assembleTar(records, (name) => getter.get(name), getter.readInto?.bind(getter)).getReader();
       },
       async pull(controller) {
         try {

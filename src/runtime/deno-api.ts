@@ -60,6 +60,9 @@ export interface DenoApi {
   readFile(path: string): Promise<Uint8Array>;
   readFileSync(path: string): Uint8Array;
   lstatSync(path: string): DenoFileInfo;
+  readDirSync(path: string): Iterable<{ name: string }>;
+  chmodSync(path: string, mode: number): void;
+  openSync(path: string, options: DenoOpenOptions): { readSync(p: Uint8Array): number | null; writeSync(p: Uint8Array): number; close(): void };
   writeFile(path: string, data: Uint8Array, options?: { mode?: number }): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
   readDir(path: string): AsyncIterable<{ name: string }>;
@@ -97,5 +100,6 @@ export interface DenoApi {
   cwd(): string;
   chdir(path: string): void;
   uid(): number | null;
+  build: { os: string; arch: string };
   exit(code: number): never;
 }

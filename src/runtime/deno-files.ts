@@ -4,7 +4,7 @@
  */
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
 import type { DenoApi, DenoFileInfo, DenoFsFile, DenoOpenOptions } from "./deno-api.ts";
-import { errorCode, io } from "./io-error.ts";
+import { errorCode, io, ioSync } from "./io-error.ts";
 import { libcFileOps, type Libc } from "./libc.ts";
 
 const OPEN_OPTIONS: Record<OpenMode, DenoOpenOptions> = {
@@ -25,8 +25,9 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       return io(op, path, () => Promise.reject(e));
     }
   };
+  const native = libcFileOps(libc);
   return {
-    ...libcFileOps(libc),
+    ...native,
     open: (path, mode, perm) => io("open", path, async () => wrapFile(path, await deno.open(path, { ...OPEN_OPTIONS[mode], mode: perm ?? 0o666 }))),
     readFile: (path) => io("read", path, () => deno.readFile(path)),
     // Deno applies `mode` to an existing file as well; Node (and the port) only on creation.
@@ -38,21 +39,57 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     mkdir: (path, options) => io("mkdir", path, () => deno.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
     // Blocking calls: for a small file in the page cache they cost far less than two async ops.
     readSmallFile: (path, limit) => io("read", path, async () => {
-      let info: DenoFileInfo;
+      const info = smallRegularFile(deno, path, limit);
+      return info ? deno.readFileSync(path) : info;
+    }),
+    readFileInto: (path, into) => ioSync("read", path, () => {
+      const info = smallRegularFile(deno, path, into.length);
+      if (!info) return info;
+      const file = deno.openSync(path, { read: true });
       try {
-        info = deno.lstatSync(path);
-      } catch (e) {
-        if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return null;
-        throw e;
+        let filled = 0;
+        while (filled < info.size) {
+          const n = file.readSync(into.subarray(filled, info.size));
+          if (!n) break;
+          filled += n;
+        }
+        return filled;
+      } finally {
+        file.close();
       }
-      if (!info.isFile) return null;
-      if (info.size > limit) return undefined;
-      return deno.readFileSync(path);
     }),
     readdir: (path) => io("readdir", path, async () => {
       const names: string[] = [];
       for await (const entry of deno.readDir(path)) names.push(entry.name);
       return names;
+    }),
+    // Blocking calls, as for readSmallFile: one op per entry instead of a round trip per entry.
+    lstatDir: (path) => io("readdir", path, async () => {
+      const out: Array<{ name: string; info: FileInfo }> = [];
+      const prefix = path.endsWith("/") ? path : `${path}/`;
+      for (const { name } of deno.readDirSync(path)) {
+        let info: DenoFileInfo;
+        try {
+          info = deno.lstatSync(prefix + name);
+        } catch (e) {
+          if (errorCode(e) === "ENOENT") continue;
+          throw e;
+        }
+        out.push({ name, info: toFileInfo(info) });
+      }
+      return out;
+    }),
+    // Blocking open and write; owner, mode and times through libc, which is synchronous anyway.
+    createFile: (path, data, meta) => io("create", path, async () => {
+      const file = deno.openSync(path, { ...OPEN_OPTIONS.wx, mode: meta.mode & 0o777 });
+      try {
+        for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+      } finally {
+        file.close();
+      }
+      if (meta.owner) await native.lchown(path, meta.owner.uid, meta.owner.gid);
+      deno.chmodSync(path, meta.mode & 0o7777);
+      await native.lutimes(path, meta.atimeMs, meta.mtimeMs);
     }),
     lstat: (path) => statOrNull("lstat", path, () => deno.lstat(path)),
     stat: (path) => statOrNull("stat", path, () => deno.stat(path)),
@@ -106,4 +143,17 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
     sync: () => io("fsync", path, () => file.sync()),
     close: () => io("close", path, async () => file.close()),
   };
+}
+
+/** lstat of a file about to be read whole: null when missing or not a regular file, undefined when over `limit`. */
+function smallRegularFile(deno: DenoApi, path: string, limit: number): DenoFileInfo | null | undefined {
+  let info: DenoFileInfo;
+  try {
+    info = deno.lstatSync(path);
+  } catch (e) {
+    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return null;
+    throw e;
+  }
+  if (!info.isFile) return null;
+  return info.size > limit ? undefined : info;
 }

@@ -11,6 +11,7 @@ import { errorCode } from "./io-error.ts";
 import { lazyLibc, libcMounts } from "./libc.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
+import { goArch } from "./go-arch.ts";
 
 export async function createDenoRuntime(): Promise<Runtime> {
   const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -34,6 +35,7 @@ export async function createDenoRuntime(): Promise<Runtime> {
       args: () => [...deno.args],
       cwd: () => deno.cwd(),
       uid: () => deno.uid() ?? -1,
+      platform: () => ({ os: deno.build.os, architecture: goArch(deno.build.arch) }),
       exit: (code) => deno.exit(code),
     },
   };

@@ -21,3 +21,12 @@ export async function io<T>(op: string, path: string, fn: () => Promise<T>): Pro
     throw ioError(op, path, e);
   }
 }
+
+/** `io` for a synchronous call. */
+export function ioSync<T>(op: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw ioError(op, path, e);
+  }
+}

@@ -121,8 +121,12 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
       if (failure) throw failure;
       codec.end();
     },
-    abort() {
+    abort(reason) {
+      // The input failed (a broken download, say): the reader waiting for output must hear of it,
+      // and destroy() alone emits neither 'end' nor 'error'.
+      failure ??= reason instanceof WharfError ? reason : compressionError(format, reason);
       codec.destroy();
+      notify();
     },
   });
   return { readable, writable };

@@ -9,7 +9,7 @@
 import type { Stats } from "node:fs";
 import type * as NodeFsCb from "node:fs";
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
-import { errorCode, io } from "./io-error.ts";
+import { errorCode, io, ioSync } from "./io-error.ts";
 
 /** What a runtime adds to node:fs to make a full FilesPort. */
 export type NativeFileOps = Pick<FilesPort, "mknod" | "setxattr" | "getxattr" | "listxattr" | "xattrTree">;
@@ -45,7 +45,10 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
       await call<string | undefined>((d) => cb.mkdir(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 }, d));
     }),
     readSmallFile: (path, limit) => io("read", path, async () => readSmallSync(cb, path, limit)),
+    readFileInto: (path, into) => ioSync("read", path, () => readIntoSync(cb, path, into)),
     readdir: (path) => io("readdir", path, () => fs.readdir(path)),
+    lstatDir: (path) => io("readdir", path, async () => lstatDirSync(cb, path)),
+    createFile: (path, data, meta) => io("create", path, async () => createFileSync(cb, path, data, meta)),
     lstat: (path) => statOrNull("lstat", path, () => call<Stats>((d) => cb.lstat(path, d))),
     stat: (path) => statOrNull("stat", path, () => call<Stats>((d) => cb.stat(path, d))),
     rename: (from, to) => io("rename", from, () => fs.rename(from, to)),
@@ -117,30 +120,36 @@ function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
 }
 
 /**
- * lstat, open (no symlink, no FIFO wait), read, close as blocking calls: for a small file in the
- * page cache they take microseconds, far less than four round trips through the libuv pool.
+ * The blocking open of a small regular file: lstat (null when missing or not a regular file,
+ * undefined when larger than `limit`), then open without following a symlink or waiting on a
+ * FIFO. For a small file in the page cache these take microseconds, far less than round trips
+ * through the libuv pool.
  */
-function readSmallSync(cb: typeof NodeFsCb, path: string, limit: number): Uint8Array | null | undefined {
-  let info: Stats;
+function openSmallSync(cb: typeof NodeFsCb, path: string, limit: number): { fd: number; size: number } | null | undefined {
+  let info: Stats | undefined;
   try {
-    info = cb.lstatSync(path);
+    info = cb.lstatSync(path, { throwIfNoEntry: false });
   } catch (e) {
-    if (errorCode(e) === "ENOENT" || errorCode(e) === "ENOTDIR") return null;
+    if (errorCode(e) === "ENOTDIR") return null;
     throw e;
   }
-  if (!info.isFile()) return null;
+  if (!info?.isFile()) return null;
   if (info.size > limit) return undefined;
   const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
-  let fd: number;
   try {
-    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    return { fd: cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK), size: info.size };
   } catch (e) {
     if (errorCode(e) === "ENOENT" || errorCode(e) === "ELOOP") return null;
     throw e;
   }
+}
+
+function readSmallSync(cb: typeof NodeFsCb, path: string, limit: number): Uint8Array | null | undefined {
+  const opened = openSmallSync(cb, path, limit);
+  if (!opened) return opened;
   try {
     // One byte more than the size: a file that grew since the lstat shows it.
-    let buffer = new Uint8Array(info.size + 1);
+    let buffer = new Uint8Array(opened.size + 1);
     let filled = 0;
     for (;;) {
       if (filled === buffer.length) {
@@ -148,11 +157,52 @@ function readSmallSync(cb: typeof NodeFsCb, path: string, limit: number): Uint8A
         bigger.set(buffer);
         buffer = bigger;
       }
-      const n = cb.readSync(fd, buffer, filled, buffer.length - filled, null);
+      const n = cb.readSync(opened.fd, buffer, filled, buffer.length - filled, null);
       if (n === 0) break;
       filled += n;
     }
     return buffer.subarray(0, filled);
+  } finally {
+    cb.closeSync(opened.fd);
+  }
+}
+
+/** readSmallSync into the caller's buffer, trusting the lstat size: one read for a small file. */
+function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): number | null | undefined {
+  const opened = openSmallSync(cb, path, into.length);
+  if (!opened) return opened;
+  try {
+    let filled = 0;
+    while (filled < opened.size) {
+      const n = cb.readSync(opened.fd, into, filled, opened.size - filled, null);
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled;
+  } finally {
+    cb.closeSync(opened.fd);
+  }
+}
+
+/** readdir and an lstat per entry as blocking calls: a directory in the cache costs microseconds per entry. */
+function lstatDirSync(cb: typeof NodeFsCb, path: string): Array<{ name: string; info: FileInfo }> {
+  const out: Array<{ name: string; info: FileInfo }> = [];
+  const prefix = path.endsWith("/") ? path : `${path}/`;
+  for (const name of cb.readdirSync(path)) {
+    const s = cb.lstatSync(prefix + name, { throwIfNoEntry: false });
+    if (s) out.push({ name, info: toFileInfo(s) });
+  }
+  return out;
+}
+
+/** open wx, write, fchown, fchmod, futimes, close as blocking calls (see FilesPort.createFile). */
+function createFileSync(cb: typeof NodeFsCb, path: string, data: Uint8Array, meta: Parameters<NonNullable<FilesPort["createFile"]>>[2]): void {
+  const fd = cb.openSync(path, "wx", meta.mode & 0o777);
+  try {
+    for (let done = 0; done < data.length;) done += cb.writeSync(fd, data, done, data.length - done);
+    if (meta.owner) cb.fchownSync(fd, meta.owner.uid, meta.owner.gid);
+    cb.fchmodSync(fd, meta.mode & 0o7777);
+    cb.futimesSync(fd, meta.atimeMs / 1000, meta.mtimeMs / 1000);
   } finally {
     cb.closeSync(fd);
   }

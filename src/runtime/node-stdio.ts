@@ -3,6 +3,7 @@
  * imported dynamically; see node-files.ts.
  */
 import type { EnvPort, StdioPort } from "../ports.ts";
+import { goArch } from "./go-arch.ts";
 
 export async function nodeStdio(): Promise<StdioPort> {
   const { default: process } = await import("node:process");
@@ -32,6 +33,7 @@ export async function nodeEnv(): Promise<EnvPort> {
     args: () => process.argv.slice(2),
     cwd: () => process.cwd(),
     uid: () => (typeof process.geteuid === "function" ? process.geteuid() : -1),
+    platform: () => ({ os: process.platform === "win32" ? "windows" : process.platform, architecture: goArch(process.arch) }),
     exit: (code) => process.exit(code),
   };
 }

@@ -172,6 +172,23 @@ export class TarEngine {
   }
 
   /** Continues CRC-64/ISO `crc` (0n to start) over window bytes [offset, offset+length). */
+  /** Starts a CRC held in engine memory; `crcAdd` continues it, `crcIs` compares it (no BigInt per call). */
+  crcStart(): void {
+    this.memory.setUint32(this.crcPtr, 0, true);
+    this.memory.setUint32(this.crcPtr + 4, 0, true);
+  }
+
+  crcAdd(offset: number, length: number): void {
+    this.exports.crc64(this.windowPtr + offset, length);
+  }
+
+  /** Whether the CRC so far equals `expected` (8 big-endian bytes, as tar-split stores it). */
+  crcIs(expected: Uint8Array | null): boolean {
+    if (!expected || expected.length !== 8) return false;
+    for (let i = 0; i < 8; i++) if (this.memory.getUint8(this.crcPtr + 7 - i) !== expected[i]) return false;
+    return true;
+  }
+
   crcWindow(crc: bigint, offset: number, length: number): bigint {
     this.memory.setBigUint64(this.crcPtr, crc, true);
     this.exports.crc64(this.windowPtr + offset, length);

@@ -2,25 +2,34 @@
  * tar-split reassembly (`asm.NewOutputTarStream`): segments are written verbatim and each file's
  * content is read back by name, checked against its CRC-64/ISO. The output is the original tar.
  */
-import { WharfError } from "../errors.ts";
-import { toByteSource, type ByteInput } from "../io/source.ts";
+import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
-import { decodeRecord, recordTarLength, TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
+import { TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
+import { payloadOf, TarSplitLines } from "./tarsplit-lines.ts";
+import { assembleInWindow, type TarSplitReadInto } from "./tarsplit-fast.ts";
+import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter, type SizedSource, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { concatBytes } from "../io/bytes.ts";
 
-/**
- * Opens a file's content by its record name; null when it does not exist. A stream may carry
- * a faster way to the same bytes, used instead of reading the stream: `bytes` (the whole
- * content, already read) or `source` (a ByteSource with `close` and, if known, `size`).
- */
-export type TarSplitFileGetter = (name: string, nameBytes: Uint8Array) => Promise<ByteInput | null> | ByteInput | null;
+export type { TarSplitFileGetter } from "./tarsplit-common.ts";
+export type { TarSplitReadInto } from "./tarsplit-fast.ts";
 
 const READ_STEP = 1 << 20;
 
 /** Splits a stream of JSON-lines bytes into records. */
 export async function* readTarSplitRecords(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<TarSplitRecord> {
-  for await (const line of tarSplitLines(input)) yield decodeRecord(line);
+  const lines = new TarSplitLines();
+  for await (const chunk of chunksOf(input)) {
+    lines.push(chunk);
+    while (lines.next()) yield recordOf(lines);
+  }
+  lines.finish();
+  while (lines.next()) yield recordOf(lines);
+}
+
+function recordOf(lines: TarSplitLines): TarSplitRecord {
+  const r = lines.rec;
+  return { type: r.type as TarSplitRecord["type"], name: r.name, nameRaw: r.nameRaw, size: r.size, payload: payloadOf(r), position: r.position };
 }
 
 /**
@@ -28,30 +37,18 @@ export async function* readTarSplitRecords(input: ReadableStream<Uint8Array> | A
  * decoding payloads: `docker save` needs it for the layer.tar header before streaming the layer.
  */
 export async function tarSplitTarLength(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
+  const lines = new TarSplitLines();
   let length = 0;
-  for await (const line of tarSplitLines(input)) length += recordTarLength(line);
-  return length;
+  for await (const chunk of chunksOf(input)) {
+    lines.push(chunk);
+    length += lines.lengthOf();
+  }
+  lines.finish();
+  return length + lines.lengthOf();
 }
 
-/** The non-empty lines of a JSON-lines byte stream. */
-async function* tarSplitLines(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  // Decoded a chunk at a time (streaming, so a split UTF-8 sequence waits for its end), then
-  // split on newlines: a newline byte is never part of a multi-byte sequence.
-  const decoder = new TextDecoder();
-  let pending = "";
-  const iterable = input instanceof ReadableStream ? streamChunks(input) : input;
-  for await (const chunk of iterable) {
-    const text = pending + decoder.decode(chunk, { stream: true });
-    let from = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
-      const line = text.slice(from, nl);
-      from = nl + 1;
-      if (line.length > 0) yield line;
-    }
-    pending = text.slice(from);
-  }
-  const last = pending + decoder.decode();
-  if (last.trim().length > 0) yield last;
+function chunksOf(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  return input instanceof ReadableStream ? streamChunks(input) : input;
 }
 
 async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -75,8 +72,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function assembleTar(
   records: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | AsyncIterable<TarSplitRecord>,
   getFile: TarSplitFileGetter,
+  readInto?: TarSplitReadInto,
 ): ReadableStream<Uint8Array> {
-  const parts = assembleParts(records, getFile);
+  // A getter that reads into a buffer takes the in-window path; others the read-ahead one.
+  const parts = readInto && records instanceof ReadableStream ? assembleInWindow(records, getFile, readInto) : assembleParts(records, getFile);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -126,9 +125,6 @@ type Job =
   | { kind: "error"; error: unknown }
   | { kind: "small"; label: string; size: number; crc: Uint8Array | null; body: Promise<Uint8Array> }
   | { kind: "large"; label: string; nameBytes: Uint8Array; size: number; crc: Uint8Array | null };
-
-/** A source the getter gave, with the file's size when it knows it (saves the end probe). */
-type SizedSource = ReturnType<typeof toByteSource> & { size?: number };
 
 /**
  * Records are read ahead of the output: small files are fetched concurrently (bounded in count
@@ -232,56 +228,9 @@ async function* assembleParts(
   }
 }
 
-/** The getter's content, by its fast path when it offers one (see TarSplitFileGetter). */
-function direct(content: ByteInput): ByteInput {
-  const fast = content as { bytes?: unknown; source?: ByteInput };
-  if (fast.bytes instanceof Uint8Array) return fast.bytes;
-  return fast.source ?? content;
-}
 
-function missing(label: string): WharfError {
-  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is missing`);
-}
 
-/** Reads a whole small file (exactly `size` bytes, else the same errors as streaming it). */
-async function readSmall(getFile: TarSplitFileGetter, label: string, nameBytes: Uint8Array, size: number): Promise<Uint8Array> {
-  const got = await getFile(label, nameBytes);
-  if (got === null) throw missing(label);
-  const content = direct(got);
-  if (content instanceof Uint8Array) {
-    if (content.length < size) throw shorter(label, size - content.length);
-    if (content.length > size) throw longer(label);
-    return content;
-  }
-  const source: SizedSource = toByteSource(content);
-  try {
-    const body = new Uint8Array(size);
-    for (let filled = 0; filled < size;) {
-      const n = await source.read(body.subarray(filled));
-      if (n === 0) throw shorter(label, size - filled);
-      filled += n;
-    }
-    // A known size equal to the record's means the end is here; otherwise probe for more.
-    if (!(await endsAt(source, size, new Uint8Array(1)))) throw longer(label);
-    return body;
-  } finally {
-    await release(source);
-  }
-}
 
-/** After `size` bytes: is that the end? A known size answers without another read. */
-async function endsAt(source: SizedSource, size: number, probe: Uint8Array): Promise<boolean> {
-  if (source.size !== undefined) return source.size <= size;
-  return (await source.read(probe)) === 0;
-}
-
-function shorter(label: string, left: number): WharfError {
-  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is ${left} bytes shorter than recorded`);
-}
-
-function longer(label: string): WharfError {
-  return new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} is longer than recorded`);
-}
 
 /** Checks a whole body against its recorded CRC, through the engine window. */
 function checkCrc(engine: TarEngine, body: Uint8Array, expected: Uint8Array | null, label: string): void {
@@ -300,16 +249,7 @@ function verifyCrc(crc: bigint, expected: Uint8Array | null, label: string): voi
   const got = new DataView(new ArrayBuffer(8));
   got.setBigUint64(0, crc, false);
   const gotBytes = new Uint8Array(got.buffer);
-  if (!expected || expected.length !== 8 || !gotBytes.every((b, i) => b === expected[i])) {
-    throw new WharfError("TAR_SPLIT", `tar-split: file ${JSON.stringify(label)} fails its CRC-64 check`);
-  }
-}
-
-/** Closes a file handle or cancels a stream adapter the getter gave us. */
-async function release(source: object): Promise<void> {
-  const closable = source as { close?: () => Promise<void>; cancel?: () => Promise<void> };
-  if (typeof closable.close === "function") await closable.close();
-  else if (typeof closable.cancel === "function") await closable.cancel();
+  if (!expected || expected.length !== 8 || !gotBytes.every((b, i) => b === expected[i])) throw crcFailed(label);
 }
 
 /** Streams `size` bytes of a file through the engine window, checking its CRC. */

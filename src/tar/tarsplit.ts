@@ -26,7 +26,12 @@ export interface TarSplitOptions {
 export class DuplicateGuard {
   private readonly seen = new Set<string>();
   check(nameBytes: Uint8Array, label: string): void {
-    const key = cleanPath(byteString(nameBytes));
+    this.checkKey(byteString(nameBytes), label);
+  }
+
+  /** `check` for a name already as a byte string (one char per byte, e.g. an ASCII name). */
+  checkKey(byteName: string, label: string): void {
+    const key = cleanPath(byteName);
     if (this.seen.has(key)) throw new WharfError("TAR_SPLIT", `tar-split: duplicate path ${JSON.stringify(label)}`);
     this.seen.add(key);
   }

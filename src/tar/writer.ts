@@ -5,6 +5,7 @@
  */
 import { WharfError } from "../errors.ts";
 import { BLOCK_SIZE, encodeTarHeader, isHeaderOnlyType, type TarEntryHeader } from "./header-encode.ts";
+import { batchChunks } from "../io/batch.ts";
 
 export { encodeTarHeader, isHeaderOnlyType, TypeFlag, type TarEntryHeader } from "./header-encode.ts";
 
@@ -26,8 +27,9 @@ export const END_OF_ARCHIVE = new Uint8Array(2 * BLOCK_SIZE);
  * while its bytes are being written and is never held whole. A body whose length differs from
  * its header's size fails the stream with TAR_HEADER.
  */
-export function writeTar(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>): ReadableStream<Uint8Array> {
-  const chunks = tarChunks(entries);
+export function writeTar(entries: AsyncIterable<TarEntry> | Iterable<TarEntry>, options: { batch?: number } = {}): ReadableStream<Uint8Array> {
+  // `batch`: small chunks (headers, padding, small bodies) gathered into chunks of that size.
+  const chunks = options.batch ? batchChunks(tarChunks(entries), options.batch) : tarChunks(entries);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const next = await chunks.next();

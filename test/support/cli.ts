@@ -13,13 +13,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function wharf(args: string[], stdin?: Uint8Array): Promise<CliResult> {
+/** The command line wharf is run with (deno/bun/tsx and their arguments), for tests that spawn it themselves. */
+export async function wharfCommand(): Promise<[string, string[]]> {
   const rt = await getRuntime();
-  const [cmd, prefix] =
-    rt.name === "deno" ? [`${repo}/node_modules/.bin/deno`, ["run", "-A", `${repo}/cli/main.ts`]]
+  return rt.name === "deno" ? [`${repo}/node_modules/.bin/deno`, ["run", "-A", `${repo}/cli/main.ts`]]
     : rt.name === "bun" ? [`${repo}/node_modules/.bin/bun`, [`${repo}/cli/main.ts`]]
     : [`${repo}/node_modules/.bin/tsx`, [`${repo}/cli/main.ts`]];
-  const r = await rt.processes!.run(cmd, [...prefix, ...args], { stdin, cwd: repo, env: { NO_COLOR: "1" } });
+}
+
+/** `env` is added to the environment (e.g. DOCKER_CONFIG for registry tests). */
+export async function wharf(args: string[], stdin?: Uint8Array, env: Record<string, string> = {}): Promise<CliResult> {
+  const rt = await getRuntime();
+  const [cmd, prefix] = await wharfCommand();
+  const r = await rt.processes!.run(cmd, [...prefix, ...args], { stdin, cwd: repo, env: { NO_COLOR: "1", ...env } });
   return { code: r.code, stdout: decoder.decode(r.stdout), stderr: decoder.decode(r.stderr) };
 }
 

@@ -1,0 +1,172 @@
+/**
+ * Reading a blob as a stream that checks itself: every byte is hashed on its way, a connection
+ * that breaks (or ends short of the descriptor's size) is resumed with a `Range` request from the
+ * byte reached, and the end of the stream is where size and digest are compared. `settle` reads
+ * whatever a consumer left unread (a decompressor stops at its own end marker), so a corrupt
+ * blob is named by its digest even when the bytes after the corruption were never needed.
+ */
+import type { DigesterFactory } from "../ports.ts";
+import { readAll } from "../io/bytes.ts";
+import { WharfError } from "../errors.ts";
+import type { RegistryClient } from "./client.ts";
+import { pullScope } from "./client.ts";
+import type { Descriptor } from "./manifest.ts";
+
+export interface BlobReadOptions {
+  digests: DigesterFactory;
+  /** Called with each chunk's length as it arrives (progress). */
+  onBytes?: (n: number) => void;
+  /** How often a broken connection is resumed before the pull gives up. */
+  maxResumes?: number;
+  /** The error when the bytes do not hash to the digest (Docker words it per kind of blob). */
+  mismatch?: (digest: string) => string;
+}
+
+export interface BlobReader {
+  stream: ReadableStream<Uint8Array>;
+  /** Reads what is left and verifies; throws DIGEST_MISMATCH naming the digest. Idempotent. */
+  settle(): Promise<void>;
+  /** Range requests made to resume. */
+  readonly resumes: number;
+}
+
+export function openBlob(client: RegistryClient, repository: string, desc: Descriptor, options: BlobReadOptions): BlobReader {
+  const digester = options.digests.sha256();
+  const maxResumes = options.maxResumes ?? 5;
+  const mismatch = options.mismatch ?? ((d: string) => `blob verification failed for digest ${d}`);
+  let offset = 0;
+  let resumes = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let skip = 0; // bytes to drop when a server ignored our Range and restarted from 0
+  let finished: Promise<void> | undefined;
+  let lastError: unknown;
+  let lock: Promise<unknown> = Promise.resolve();
+
+  const open = async () => {
+    const headers: Record<string, string> = {};
+    if (offset > 0) headers.Range = `bytes=${offset}-`;
+    const response = await client.request("GET", `/v2/${repository}/blobs/${desc.digest}`, { scopes: [pullScope(repository)], headers, what: `blob ${desc.digest}` });
+    skip = offset > 0 && response.status !== 206 ? offset : 0;
+    if (!response.body) throw new WharfError("NETWORK", `blob ${desc.digest}: the registry sent no body`);
+    reader = response.body.getReader();
+  };
+
+  const broken = async (cause: unknown): Promise<void> => {
+    await reader?.cancel().catch(() => {});
+    reader = undefined;
+    if (resumes >= maxResumes) {
+      throw new WharfError("NETWORK", `blob ${desc.digest}: connection lost at byte ${offset} of ${desc.size} after ${resumes} resumes: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+    resumes++;
+  };
+
+  const verify = (): void => {
+    if (offset !== desc.size) throw new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)}: expected ${desc.size} bytes, got ${offset}`);
+    const got = `sha256:${digester.hex()}`;
+    if (got !== desc.digest) throw new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)} (got ${got})`);
+  };
+
+  /** The next verified-so-far chunk, or null at the verified end. */
+  const next = async (): Promise<Uint8Array | null> => {
+    for (;;) {
+      if (finished) {
+        await finished;
+        return null;
+      }
+      if (!reader && offset === desc.size) {
+        // Everything arrived before the consumer let go: nothing to ask for (a Range at the end is a 416).
+        finished = Promise.resolve().then(verify);
+        finished.catch(() => {});
+        continue;
+      }
+      if (!reader) {
+        try {
+          await open();
+        } catch (e) {
+          if (e instanceof WharfError && e.code === "NETWORK") {
+            await broken(e);
+            continue;
+          }
+          throw e;
+        }
+      }
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader!.read();
+      } catch (e) {
+        await broken(e);
+        continue;
+      }
+      if (result.done) {
+        reader = undefined;
+        if (offset < desc.size) {
+          await broken(new Error("the body ended early"));
+          continue;
+        }
+        finished = Promise.resolve().then(verify);
+        finished.catch(() => {});
+        continue;
+      }
+      let chunk = result.value;
+      if (skip > 0) {
+        const drop = Math.min(skip, chunk.byteLength);
+        skip -= drop;
+        chunk = chunk.subarray(drop);
+        if (chunk.byteLength === 0) continue;
+      }
+      if (offset + chunk.byteLength > desc.size) {
+        await reader?.cancel().catch(() => {});
+        reader = undefined;
+        const tooLong = new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)}: more than the ${desc.size} bytes its descriptor names`);
+        finished = Promise.reject(tooLong);
+        finished.catch(() => {});
+        throw tooLong;
+      }
+      digester.update(chunk);
+      offset += chunk.byteLength;
+      options.onBytes?.(chunk.byteLength);
+      return chunk;
+    }
+  };
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = lock.then(work, work);
+    lock = run.catch(() => {});
+    return run;
+  };
+  const nextRecorded = () =>
+    serial(next).catch((e) => {
+      lastError = e;
+      throw e;
+    });
+
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await nextRecorded();
+      if (chunk === null) controller.close();
+      else controller.enqueue(chunk);
+    },
+    cancel: () => serial(async () => {
+      await reader?.cancel().catch(() => {});
+      reader = undefined;
+    }),
+  }, { highWaterMark: 0 });
+
+  return {
+    stream,
+    async settle() {
+      if (lastError !== undefined && !(lastError instanceof WharfError && lastError.code === "DIGEST_MISMATCH")) throw lastError;
+      while ((await nextRecorded()) !== null) {
+        // draining: only the digest of these bytes matters now
+      }
+    },
+    get resumes() {
+      return resumes;
+    },
+  };
+}
+
+/** Reads a small blob (a config) whole, verified. */
+export function readBlob(client: RegistryClient, repository: string, desc: Descriptor, options: BlobReadOptions, limit = 16 << 20): Promise<Uint8Array> {
+  if (desc.size > limit) throw new WharfError("REGISTRY", `blob ${desc.digest}: ${desc.size} bytes is more than the ${limit} a config may have`);
+  return readAll(openBlob(client, repository, desc, options).stream, limit, `blob ${desc.digest}`);
+}
