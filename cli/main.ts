@@ -43,6 +43,7 @@ const main = defineCommand({
     push: lazy(() => import("./push.ts")),
     login: lazy(() => import("./login.ts")),
     logout: lazy(() => import("./logout.ts")),
+    analyze: lazy(() => import("./analyze.ts")),
   },
 });
 

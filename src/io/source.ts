@@ -6,6 +6,11 @@
 export interface ByteSource {
   /** Reads up to `into.length` bytes into `into`; resolves the count, 0 only at the end. */
   read(into: Uint8Array): Promise<number>;
+  /**
+   * Optional: passes over up to `n` bytes without delivering them (a seek on a file or a Blob);
+   * resolves how many were passed, fewer only at the end. Readers use it to skip large bodies.
+   */
+  skip?(n: number): Promise<number>;
 }
 
 export type ByteInput = ByteSource | ReadableStream<Uint8Array> | Uint8Array;

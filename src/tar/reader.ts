@@ -263,7 +263,23 @@ export class TarReader {
   private async finishBody(engine: TarEngine): Promise<void> {
     const state = this.body;
     if (!state) return;
-    while (state.remaining > 0) await this.takeBody(engine, state, false);
+    while (state.remaining > 0) {
+      if (this.cursor === this.fill && this.source.skip && !this.options.crc) {
+        // Nothing of the body is buffered: a source that can seek passes over the rest unread.
+        this.compact();
+        if (this.fill === 0) {
+          const want = state.remaining;
+          const n = await this.source.skip(want);
+          this.base += n;
+          state.remaining -= n;
+          if (n < want) {
+            throw new WharfError("TAR_TRUNCATED", `tar: archive truncated in the body of "${state.name}" at offset ${this.position} (${state.remaining} bytes missing)`);
+          }
+          break;
+        }
+      }
+      await this.takeBody(engine, state, false);
+    }
     let pad = state.padding;
     while (pad > 0) {
       if (this.cursor === this.fill) {

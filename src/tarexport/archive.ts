@@ -1,8 +1,8 @@
 /**
- * Random access to what `docker load` reads: a plain tar file indexed once (each member's
- * offset and size, from a single TarReader pass), or a directory (an OCI image layout). Members
- * are then read by position straight from the archive file, so a layer is streamed into
- * registration without a temporary copy. Paths resolve the way moby's `safePath` does
+ * Random access to what `docker load` reads: a plain tar indexed once (each member's offset and
+ * size, from a single TarReader pass that seeks over bodies), or a directory (an OCI image
+ * layout). Members are then read by position straight from the archive file (or any other
+ * random-access bytes, e.g. a browser Blob), so a layer is streamed without a temporary copy. Paths resolve the way moby's `safePath` does
  * (symlinks followed, but never out of the archive); a name that climbs out is an error.
  */
 import type { FileHandle, FilesPort } from "../ports.ts";
@@ -93,8 +93,48 @@ function checkReference(path: string): void {
   if (joined === null) throw archiveError(`invalid archive: path ${JSON.stringify(path)} is outside the archive`);
 }
 
+/** Random-access bytes (a file, a Blob): what a tar archive can be indexed over. */
+export interface RangeReader {
+  readonly size: number;
+  /** Up to `length` bytes at `offset` (fewer only at the end). */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** What member reads need of a file handle: positional reads and close. */
+type PositionalHandle = Pick<FileHandle, "read" | "close">;
+
+function rangeHandle(bytes: RangeReader): PositionalHandle {
+  return {
+    async read(into: Uint8Array, position?: number | null): Promise<number> {
+      const got = await bytes.read(position ?? 0, into.length);
+      into.set(got.length > into.length ? got.subarray(0, into.length) : got);
+      return Math.min(got.length, into.length);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A whole archive of known size as a source that can seek forward (the index pass skips bodies). */
+function seekingSource(handle: PositionalHandle, size: number): ByteSource {
+  let at = 0;
+  return {
+    async read(into: Uint8Array): Promise<number> {
+      const want = Math.min(into.length, size - at);
+      if (want <= 0) return 0;
+      const n = await handle.read(into.subarray(0, want), at);
+      at += n;
+      return n;
+    },
+    skip(n: number): Promise<number> {
+      const step = Math.max(0, Math.min(n, size - at));
+      at += step;
+      return Promise.resolve(step);
+    },
+  };
+}
+
 /** A region of a file as a MemberSource, read by position on its own handle. */
-function regionSource(handle: FileHandle, start: number, size: number, label: string): MemberSource {
+function regionSource(handle: PositionalHandle, start: number, size: number, label: string): MemberSource {
   let at = start;
   const end = start + size;
   return {
@@ -111,64 +151,52 @@ function regionSource(handle: FileHandle, start: number, size: number, label: st
   };
 }
 
-/** A plain (uncompressed) tar file, indexed once. */
+/** Where a regular member's bytes lie in the archive. */
+export interface MemberRegion {
+  path: string;
+  offset: number;
+  size: number;
+}
+
+/** A plain (uncompressed) tar, indexed once. */
 export class TarFileArchive implements ArchiveSource {
   private constructor(
-    private readonly files: FilesPort,
-    private readonly path: string,
+    private readonly openHandle: () => Promise<PositionalHandle>,
     private readonly members: Map<string, Node>,
     readonly label: string,
   ) {}
 
   /** Reads every header once; bodies are skipped. Fails on truncation and unsafe names. */
   static async index(files: FilesPort, path: string, label = path): Promise<TarFileArchive> {
+    const info = await files.stat(path);
     const handle = await files.open(path, "r");
-    const members = new Map<string, Node>();
     try {
-      const reader = new TarReader(handle);
-      for (let entry = await reader.next(); entry; entry = await reader.next()) {
-        const h = entry.header;
-        const name = cleanMemberPath(h.name.replace(/^\/+/, ""));
-        if (name === null) throw archiveError(`invalid archive: member ${JSON.stringify(h.name)} is outside the archive`);
-        if (name === "") continue;
-        const bodyAt = reader.position;
-        // Missing parent directories are implied, as an extraction would create them.
-        const parts = name.split("/");
-        for (let i = 1; i < parts.length; i++) {
-          const dir = parts.slice(0, i).join("/");
-          if (!members.has(dir)) members.set(dir, { kind: "dir" });
-        }
-        switch (h.typeflag) {
-          case "0":
-          case "7":
-            members.set(name, { kind: "file", size: entry.bodyLength, at: bodyAt });
-            break;
-          case "5":
-            members.set(name, { kind: "dir" });
-            break;
-          case "2":
-            members.set(name, { kind: "symlink", target: h.linkname });
-            break;
-          case "1": {
-            const target = cleanMemberPath(h.linkname.replace(/^\/+/, ""));
-            if (target === null) throw archiveError(`invalid archive: hard link ${JSON.stringify(h.name)} points outside the archive`);
-            members.set(name, { kind: "hardlink", target });
-            break;
-          }
-          default:
-            break; // devices and FIFOs have no place in an image archive; ignored as content
-        }
-        await entry.skip();
-      }
-    } catch (e) {
+      // A regular file is seeked over its bodies; anything else is read through.
+      const members = await indexMembers(info?.kind === "file" ? seekingSource(handle, info.size) : handle, label);
+      return new TarFileArchive(() => files.open(path, "r"), members, label);
+    } finally {
       await handle.close().catch(() => {});
-      if (e instanceof WharfError && (e.code === "TAR_TRUNCATED" || e.code === "TAR_HEADER" || e.code === "TAR_CHECKSUM" || e.code === "TAR_PAX")) {
-        throw archiveError(`invalid archive ${label}: ${e.message}`);
-      }
-      throw e;
     }
-    await handle.close();
-    return new TarFileArchive(files, path, members, label);
+  }
+
+  /** The same over random-access bytes (a Blob in a browser, a file read by ranges). */
+  static async indexBytes(bytes: RangeReader, label: string): Promise<TarFileArchive> {
+    const members = await indexMembers(seekingSource(rangeHandle(bytes), bytes.size), label);
+    return new TarFileArchive(() => Promise.resolve(rangeHandle(bytes)), members, label);
+  }
+
+  /** Every regular member (not links), in no particular order. */
+  regions(): MemberRegion[] {
+    const out: MemberRegion[] = [];
+    for (const [path, node] of this.members) if (node.kind === "file") out.push({ path, offset: node.at, size: node.size });
+    return out;
+  }
+
+  /** Where `path` lies after links are followed, or null when it is absent or not a regular file. */
+  async region(path: string): Promise<MemberRegion | null> {
+    if (cleanMemberPath(path.replace(/^\/+/, "")) === null) return null;
+    const resolved = await resolveInScope(path, this.lookup);
+    return resolved.node?.kind === "file" ? { path: resolved.path, offset: resolved.node.at, size: resolved.node.size } : null;
   }
 
   private lookup = (p: string): Promise<Node | null> => Promise.resolve(this.members.get(p) ?? null);
@@ -182,11 +210,59 @@ export class TarFileArchive implements ArchiveSource {
     const { node } = await resolveInScope(path, this.lookup);
     if (!node) throw archiveError(`invalid archive: ${what} ${JSON.stringify(path)} not found in the archive`);
     if (node.kind !== "file") throw archiveError(`invalid archive: ${what} ${JSON.stringify(path)} is not a regular file`);
-    const handle = await this.files.open(this.path, "r");
+    const handle = await this.openHandle();
     return regionSource(handle, node.at, node.size, `${what} ${JSON.stringify(path)}`);
   }
 
   async close(): Promise<void> {}
+}
+
+/** One TarReader pass over the headers, seeking over bodies. */
+async function indexMembers(source: ByteSource, label: string): Promise<Map<string, Node>> {
+  const members = new Map<string, Node>();
+  try {
+    const reader = new TarReader(source);
+    for (let entry = await reader.next(); entry; entry = await reader.next()) {
+      const h = entry.header;
+      const name = cleanMemberPath(h.name.replace(/^\/+/, ""));
+      if (name === null) throw archiveError(`invalid archive: member ${JSON.stringify(h.name)} is outside the archive`);
+      if (name === "") continue;
+      const bodyAt = reader.position;
+      // Missing parent directories are implied, as an extraction would create them.
+      const parts = name.split("/");
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join("/");
+        if (!members.has(dir)) members.set(dir, { kind: "dir" });
+      }
+      switch (h.typeflag) {
+        case "0":
+        case "7":
+          members.set(name, { kind: "file", size: entry.bodyLength, at: bodyAt });
+          break;
+        case "5":
+          members.set(name, { kind: "dir" });
+          break;
+        case "2":
+          members.set(name, { kind: "symlink", target: h.linkname });
+          break;
+        case "1": {
+          const target = cleanMemberPath(h.linkname.replace(/^\/+/, ""));
+          if (target === null) throw archiveError(`invalid archive: hard link ${JSON.stringify(h.name)} points outside the archive`);
+          members.set(name, { kind: "hardlink", target });
+          break;
+        }
+        default:
+          break; // devices and FIFOs have no place in an image archive; ignored as content
+      }
+      await entry.skip();
+    }
+  } catch (e) {
+    if (e instanceof WharfError && (e.code === "TAR_TRUNCATED" || e.code === "TAR_HEADER" || e.code === "TAR_CHECKSUM" || e.code === "TAR_PAX")) {
+      throw archiveError(`invalid archive ${label}: ${e.message}`);
+    }
+    throw e;
+  }
+  return members;
 }
 
 /** Whether `path` names a regular file of the archive, resolved inside it (the same rules as `open`). */
