@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getRuntime } from "../src/runtime/index.ts";
 import { digestOf } from "../src/hash/digest.ts";
-import { wharf } from "./support/cli.ts";
+import { tool, wharf } from "./support/cli.ts";
 import { TarBuilder } from "./support/tar-builder.ts";
 
 const rt = await getRuntime();
@@ -73,6 +73,29 @@ const layersB = [
 ];
 const archiveB = `${tmp}/b.tar`;
 await files.writeFile(archiveB, dockerSave(layersB, "hand/b:1"));
+
+test("a lone layer, zstd- and gzip-compressed: both digests computed, the same figures", async () => {
+  const layer = dir(new TarBuilder(), "app/").file("app/data.bin", fill(1000, "1")).file("app/other.bin", fill(24, "o")).end().bytes();
+  const diffID = digestOf(rt.digests, layer);
+  for (const [ext, cmd] of [["zst", "zstd"], ["gz", "gzip"]] as const) {
+    const stored = await tool(cmd, ["-c"], layer);
+    const path = `${tmp}/lone.tar.${ext}`;
+    await files.writeFile(path, stored);
+    const r = await wharf(["analyze", "--format", "json", path]);
+    assert.is(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { kind: string; images: Array<{ layers: Array<{ diffID: string; storedDigest: string; compression: string; entries: number }>; efficiency: { score: number; wastedBytes: number } }> };
+    assert.is(json.kind, "layer");
+    const [image] = json.images;
+    assert.is(image!.layers.length, 1);
+    assert.is(image!.layers[0]!.diffID, diffID);
+    assert.is(image!.layers[0]!.storedDigest, digestOf(rt.digests, stored));
+    assert.is(image!.layers[0]!.compression, ext === "zst" ? "zstd" : "gzip");
+    assert.is(image!.layers[0]!.entries, 3);
+    // One layer: every path once, nothing wasted, score 1.
+    assert.is(image!.efficiency.score, 1);
+    assert.is(image!.efficiency.wastedBytes, 0);
+  }
+});
 
 test("archive: dive's summary with the hand-computed figures", async () => {
   const r = await wharf(["analyze", archiveA]);
