@@ -68,6 +68,20 @@ test("a blob corrupted on the way: the pull fails naming its digest, nothing is 
   }
 });
 
+test("every missing layer is requested once, with the config; a store that has them asks for the config only", async () => {
+  const proxy = await startProxy(registry.url, {});
+  try {
+    const root = `${base}/counted`;
+    await ok(["--root", root, "--driver", driver, "pull", `${proxy.host}/${REPO}:1`]);
+    assert.is(proxy.blobRequests, layers.length + 1);
+    const again = await ok(["--root", root, "pull", `${proxy.host}/${REPO}:1`]);
+    assert.is(again.stdout.match(/: Already exists$/gm)?.length, layers.length);
+    assert.is(proxy.blobRequests, layers.length + 2);
+  } finally {
+    await proxy.stop();
+  }
+});
+
 test("a connection cut mid-blob is resumed with a Range request", async () => {
   const victim = layers[0]!;
   const proxy = await startProxy(registry.url, { cutBlob: { digest: victim.digest, afterBytes: Math.floor(victim.size / 2) } });

@@ -20,6 +20,8 @@ export interface BlobReadOptions {
   maxResumes?: number;
   /** The error when the bytes do not hash to the digest (Docker words it per kind of blob). */
   mismatch?: (digest: string) => string;
+  /** A GET of the whole blob already sent (a download started early); used for the first read. */
+  started?: Promise<Response>;
 }
 
 export interface BlobReader {
@@ -42,10 +44,13 @@ export function openBlob(client: RegistryClient, repository: string, desc: Descr
   let lastError: unknown;
   let lock: Promise<unknown> = Promise.resolve();
 
+  let started = options.started;
   const open = async () => {
     const headers: Record<string, string> = {};
     if (offset > 0) headers.Range = `bytes=${offset}-`;
-    const response = await client.request("GET", `/v2/${repository}/blobs/${desc.digest}`, { scopes: [pullScope(repository)], headers, what: `blob ${desc.digest}` });
+    const early = offset === 0 ? started : undefined;
+    started = undefined;
+    const response = await (early ?? client.request("GET", blobPath(repository, desc.digest), { scopes: [pullScope(repository)], headers, what: `blob ${desc.digest}` }));
     skip = offset > 0 && response.status !== 206 ? offset : 0;
     if (!response.body) throw new WharfError("NETWORK", `blob ${desc.digest}: the registry sent no body`);
     reader = response.body.getReader();
@@ -163,6 +168,20 @@ export function openBlob(client: RegistryClient, repository: string, desc: Descr
       return resumes;
     },
   };
+}
+
+export function blobPath(repository: string, digest: string): string {
+  return `/v2/${repository}/blobs/${digest}`;
+}
+
+/**
+ * Sends the GET of a whole blob now and leaves its body unread (the connection's flow control
+ * holds the rest back) until `openBlob` takes it over; `cancel` drops it when it is not needed.
+ */
+export function startBlob(client: RegistryClient, repository: string, digest: string): { response: Promise<Response>; cancel(): void } {
+  const response = client.request("GET", blobPath(repository, digest), { scopes: [pullScope(repository)], what: `blob ${digest}` });
+  response.catch(() => {}); // a failure surfaces when the download is taken over
+  return { response, cancel: () => void response.then((r) => r.body?.cancel(), () => {}) };
 }
 
 /** Reads a small blob (a config) whole, verified. */

@@ -1,7 +1,7 @@
 /**
  * `docker pull` (moby `distribution/pull_v2.go`) as a walk over descriptors: the manifest by tag
- * or digest (an index narrowed to one platform), the config, then the layers. Layers whose
- * chainID the store has are not fetched; the others stream from the registry through digest
+ * or digest (an index narrowed to one platform), then the config and the layers at once. Layers
+ * whose chainID the store has are not fetched; the others stream from the registry through digest
  * verification and decompression straight into registration — no temp copy — several at once
  * where the driver keeps layers independent. Tags and digests are written last, so a failed or
  * killed pull leaves no half-tagged image and its layers go with the failure.
@@ -14,10 +14,11 @@ import { readAll } from "../io/bytes.ts";
 import { parseImageConfig } from "../image/config.ts";
 import type { ImageID } from "../image/image.ts";
 import type { ChainLayer } from "../layer/register-chain.ts";
+import type { ChainID } from "../layer/layer.ts";
 import { parseDockerRef, withDigest, type Reference } from "../reference/reference.ts";
 import type { Store } from "../store/root.ts";
 import type { RegistryCredentials } from "./auth.ts";
-import { openBlob, readBlob } from "./blob-read.ts";
+import { openBlob, readBlob, startBlob } from "./blob-read.ts";
 import { pullScope, RegistryClient } from "./client.ts";
 import { MANIFEST_ACCEPT, parseManifest, selectPlatform, type Descriptor, type ImageManifest, type Platform } from "./manifest.ts";
 import { DistributionMetadata } from "./metadata.ts";
@@ -72,14 +73,22 @@ export async function pullImage(store: PullStores, name: string, options: PullOp
     if (image.kind !== "image") throw new WharfError("REGISTRY", `${ref.familiarString()}: index entry ${chosen.digest} is itself an index`);
   }
 
-  const rawConfig = await readBlob(client, repository, image.config, { digests: rt.digests, mismatch: (d) => `image config verification failed for digest ${d}` });
-  const config = parseImageConfig(rawConfig, `config ${image.config.digest}`);
-  const diffIDs = config.rootfs.diff_ids;
-  if (diffIDs.length !== image.layers.length) {
-    throw new WharfError("REGISTRY", `${ref.familiarString()}: manifest lists ${image.layers.length} layers, its config ${diffIDs.length} diff_ids`);
+  const metadata = new DistributionMetadata(rt.files!, `${store.imageRoot}/distribution`);
+  const early = await startEarlyDownloads(store, client, repository, image, metadata, options.maxConcurrent ?? 3);
+  let fetched: Awaited<ReturnType<typeof registerLayers>>;
+  let rawConfig: Uint8Array;
+  try {
+    rawConfig = await readBlob(client, repository, image.config, { digests: rt.digests, mismatch: (d) => `image config verification failed for digest ${d}` });
+    const config = parseImageConfig(rawConfig, `config ${image.config.digest}`);
+    const diffIDs = config.rootfs.diff_ids;
+    if (diffIDs.length !== image.layers.length) {
+      throw new WharfError("REGISTRY", `${ref.familiarString()}: manifest lists ${image.layers.length} layers, its config ${diffIDs.length} diff_ids`);
+    }
+    fetched = await registerLayers(store, client, repository, image, diffIDs, early, options);
+  } finally {
+    for (const download of early.values()) download.cancel(); // those the store turned out to have
   }
   const id = digestOf(rt.digests, rawConfig) as ImageID;
-  const fetched = await registerLayers(store, client, repository, image, diffIDs, options);
 
   let changed = true;
   try {
@@ -87,7 +96,6 @@ export async function pullImage(store: PullStores, name: string, options: PullOp
   } finally {
     if (fetched.top) await store.layers.release(fetched.top).catch(() => {});
   }
-  const metadata = new DistributionMetadata(rt.files!, `${store.imageRoot}/distribution`);
   for (const { diffID, blob } of fetched.downloaded) await metadata.add(diffID, { Digest: blob, SourceRepository: ref.name });
 
   if (ref.tag !== undefined) {
@@ -121,7 +129,34 @@ async function fetchManifest(client: RegistryClient, repository: string, referen
   return { manifest: parseManifest(bytes, response.headers.get("content-type") ?? "", what), digest };
 }
 
-async function registerLayers(store: PullStores, client: RegistryClient, repository: string, image: ImageManifest, diffIDs: readonly string[], options: PullOptions) {
+type EarlyDownloads = Map<number, ReturnType<typeof startBlob>>;
+
+/**
+ * Downloads started while the config is still on its way (Docker fetches config and layers at
+ * once): the first `limit` layers the store cannot be shown to have. Without the config there
+ * are no diffIDs, so presence is judged from `diffid-by-digest`: a layer whose blob, and every
+ * blob below it, maps to a diffID of a chain in the store is not requested.
+ */
+async function startEarlyDownloads(store: PullStores, client: RegistryClient, repository: string, image: ImageManifest, metadata: DistributionMetadata, limit: number): Promise<EarlyDownloads> {
+  const early: EarlyDownloads = new Map();
+  let chain: ChainID | undefined;
+  let known = true;
+  for (const [i, desc] of image.layers.entries()) {
+    if (early.size >= limit) break;
+    if (known) {
+      const diffID = await metadata.diffIDForDigest(desc.digest);
+      if (diffID === undefined) known = false;
+      else {
+        chain = store.layers.chainIDOf(chain, diffID);
+        if (store.layers.has(chain)) continue;
+      }
+    }
+    early.set(i, startBlob(client, repository, desc.digest));
+  }
+  return early;
+}
+
+async function registerLayers(store: PullStores, client: RegistryClient, repository: string, image: ImageManifest, diffIDs: readonly string[], early: EarlyDownloads, options: PullOptions) {
   const rt = options.runtime;
   const chain = chainIDs(rt.digests, diffIDs);
   const short = (d: Descriptor) => d.digest.slice(7, 19);
@@ -134,7 +169,10 @@ async function registerLayers(store: PullStores, client: RegistryClient, reposit
       diffID: diffIDs[i] as ChainLayer["diffID"],
       async open() {
         let current = 0;
+        const started = early.get(i);
+        early.delete(i);
         blob = openBlob(client, repository, desc, {
+          started: started?.response,
           digests: rt.digests,
           mismatch: (d) => `filesystem layer verification failed for digest ${d}`,
           onBytes: (n) => {
