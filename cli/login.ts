@@ -35,7 +35,7 @@ export default defineCommand({
       nowMs: () => ctx.runtime.clock.monotonicMs(),
     });
     const { identityToken } = await client.verifyCredentials();
-    await storeCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain, identityToken ? { username: args.username, identityToken } : { username: args.username, password });
+    await storeCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain, identityToken ? { username: args.username, identityToken } : { username: args.username, password }, ctx.runtime.processes);
     await ctx.out("Login Succeeded\n");
   },
 });

@@ -12,7 +12,7 @@ export default defineCommand({
   async run({ args }) {
     const ctx = await cliContext();
     const domain = registryDomain(args.server ?? DOCKER_HUB_DOMAIN);
-    const removed = await removeCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain);
+    const removed = await removeCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain, ctx.runtime.processes);
     await ctx.out(removed ? `Removing login credentials for ${domain}\n` : `Not logged in to ${domain}\n`);
   },
 });

@@ -17,7 +17,7 @@ export function insecureRegistries(value: unknown): string[] {
 }
 
 export async function credentialsFor(ctx: CliContext, domain: string): Promise<RegistryCredentials | undefined> {
-  return readCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain);
+  return readCredentials(ctx.runtime.files!, dockerConfigPath(ctx.runtime.env!), domain, ctx.runtime.processes);
 }
 
 /** Lines keyed by layer: `abc123def456: Pull complete`. Progress statuses only show on a terminal. */

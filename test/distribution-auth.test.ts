@@ -95,6 +95,49 @@ test("token auth: anonymous pull only; login trades the password for a refresh t
   assert.is((await ok(["--root", `${base}/token-pulled`, "images", "-q", "--no-trunc"])).stdout.trim(), MULTI_ID);
 });
 
+test("a credential helper (credsStore): login stores the secret with it, push uses it, logout erases it", async () => {
+  const bin = `${base}/helper-bin`;
+  const config = `${base}/helper-config`;
+  const secrets = `${base}/helper-secrets.json`;
+  await files.mkdir(bin, { recursive: true });
+  await files.mkdir(config, { recursive: true });
+  // A helper keeping one entry in a file; the protocol of docker-credential-helpers.
+  await files.writeFile(`${bin}/docker-credential-wharftest`, encoder.encode(`#!/bin/sh
+store='${secrets}'
+case "$1" in
+  get) read server; [ -f "$store" ] && cat "$store" || { echo "credentials not found in native keychain"; exit 1; } ;;
+  store) cat > "$store" ;;
+  erase) read server; [ -f "$store" ] && rm -f "$store" || { echo "credentials not found in native keychain"; exit 1; } ;;
+esac
+`), 0o755);
+  await files.chmod(`${bin}/docker-credential-wharftest`, 0o755);
+  await files.writeFile(`${config}/config.json`, encoder.encode(JSON.stringify({ credsStore: "wharftest", psFormat: "kept" })));
+  const env = { DOCKER_CONFIG: config, PATH: `${bin}:${rt.env!.get("PATH") ?? "/usr/bin:/bin"}` };
+  const run = (args: string[], stdin?: string) => wharf(args, stdin === undefined ? undefined : encoder.encode(stdin), env);
+  const name = `${basic.host}/helper/multi:1`;
+  await ok(["--root", `${base}/seed`, "tag", "wharf-test/multi:1", name]);
+
+  const login = await run(["login", "-u", "alice", "--password-stdin", basic.host], "s3cret-basic\n");
+  assert.is(login.code, 0, login.stderr);
+  const stored = JSON.parse(new TextDecoder().decode(await files.readFile(secrets))) as Record<string, string>;
+  assert.equal(stored, { ServerURL: basic.host, Username: "alice", Secret: "s3cret-basic" });
+  const file = new TextDecoder().decode(await files.readFile(`${config}/config.json`));
+  assert.not.match(file, "s3cret");
+  assert.equal(JSON.parse(file), { credsStore: "wharftest", psFormat: "kept", auths: { [basic.host]: {} } });
+
+  const push = await run(["--root", `${base}/seed`, "push", name]);
+  assert.is(push.code, 0, push.stderr);
+  assert.is((await run(["logout", basic.host])).stdout, `Removing login credentials for ${basic.host}\n`);
+  assert.is(await files.stat(secrets), null);
+  failsUnauthorized(await run(["--root", `${base}/helper-pulled`, "--driver", "vfs", "pull", name]));
+
+  await files.writeFile(`${config}/config.json`, encoder.encode(JSON.stringify({ credHelpers: { [basic.host]: "absent" } })));
+  const missing = await run(["--root", `${base}/helper-pulled`, "--driver", "vfs", "pull", name]);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, "docker-credential-absent");
+  assert.is(missing.stderr.trim().split("\n").length, 1);
+});
+
 test("login refuses bad usage without touching the config", async () => {
   const r = await w(["login", "--password-stdin", basic.host], "x\n", `${base}/unused-config`);
   assert.is(r.code, 2);

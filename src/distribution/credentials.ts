@@ -2,10 +2,13 @@
  * Credentials in Docker's client config (`$DOCKER_CONFIG/config.json`, else
  * `~/.docker/config.json`): `auths` maps a registry to `{"auth": base64("user:pass")}`, or to an
  * `identitytoken` (an OAuth2 refresh token) with the user name. Other keys of the file are kept
- * as they are; the file is written atomically with mode 0600. Secrets never leave this module
- * except towards the registry.
+ * as they are; the file is written atomically with mode 0600. When the file names a credential
+ * helper for the registry (`credHelpers`, else `credsStore`), the secret lives with the helper
+ * and `auths` keeps an empty entry, as Docker does. Secrets never leave this module except
+ * towards the registry or the helper.
  */
-import type { EnvPort, FilesPort } from "../ports.ts";
+import type { EnvPort, FilesPort, ProcessesPort } from "../ports.ts";
+import { helperErase, helperGet, helperStore } from "./cred-helpers.ts";
 import { WharfError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic.ts";
 import { base64Utf8, decodeBase64Utf8, type RegistryCredentials } from "./auth.ts";
@@ -38,7 +41,22 @@ export function credentialKey(domain: string): string {
   return HUB_ALIASES.has(domain) ? DOCKER_HUB_KEY : domain;
 }
 
-type ConfigFile = Record<string, unknown> & { auths?: Record<string, { auth?: string; identitytoken?: string; username?: string; password?: string }> };
+type ConfigFile = Record<string, unknown> & {
+  auths?: Record<string, { auth?: string; identitytoken?: string; username?: string; password?: string }>;
+  credHelpers?: Record<string, unknown>;
+  credsStore?: unknown;
+};
+
+/** The helper that holds `domain`'s secret: its `credHelpers` entry, else `credsStore`; undefined for the file itself. */
+function helperFor(config: ConfigFile, domain: string): string | undefined {
+  const helpers = config.credHelpers;
+  if (helpers && typeof helpers === "object") {
+    const key = Object.keys(helpers).find((k) => sameRegistry(k, domain));
+    const name = key === undefined ? undefined : helpers[key];
+    if (typeof name === "string" && name !== "") return name;
+  }
+  return typeof config.credsStore === "string" && config.credsStore !== "" ? config.credsStore : undefined;
+}
 
 async function readConfig(files: FilesPort, path: string): Promise<ConfigFile> {
   const info = await files.stat(path);
@@ -55,8 +73,12 @@ async function readConfig(files: FilesPort, path: string): Promise<ConfigFile> {
   return config;
 }
 
-export async function readCredentials(files: FilesPort, path: string, domain: string): Promise<RegistryCredentials | undefined> {
-  const auths = (await readConfig(files, path)).auths ?? {};
+/** `processes` runs credential helpers; without it (a browser) only inline `auths` are read. */
+export async function readCredentials(files: FilesPort, path: string, domain: string, processes?: ProcessesPort): Promise<RegistryCredentials | undefined> {
+  const config = await readConfig(files, path);
+  const helper = helperFor(config, domain);
+  if (helper !== undefined && processes) return helperGet(processes, helper, credentialKey(domain));
+  const auths = config.auths ?? {};
   const key = Object.keys(auths).find((k) => k === credentialKey(domain)) ?? Object.keys(auths).find((k) => sameRegistry(k, domain));
   if (key === undefined) return undefined;
   const entry = auths[key] ?? {};
@@ -86,22 +108,27 @@ async function writeConfig(files: FilesPort, path: string, config: ConfigFile): 
   await writeFileAtomic(files, path, new TextEncoder().encode(JSON.stringify(config, null, "\t")), { mode: 0o600 });
 }
 
-export async function storeCredentials(files: FilesPort, path: string, domain: string, credentials: RegistryCredentials): Promise<void> {
+export async function storeCredentials(files: FilesPort, path: string, domain: string, credentials: RegistryCredentials, processes?: ProcessesPort): Promise<void> {
   const config = await readConfig(files, path);
   const auths = { ...(config.auths ?? {}) };
   for (const k of Object.keys(auths)) if (sameRegistry(k, domain)) delete auths[k];
-  auths[credentialKey(domain)] = credentials.identityToken
+  const helper = helperFor(config, domain);
+  if (helper !== undefined && processes) await helperStore(processes, helper, credentialKey(domain), credentials);
+  auths[credentialKey(domain)] = helper !== undefined && processes ? {}
+    : credentials.identityToken
     ? { auth: base64Utf8(`${credentials.username ?? ""}:`), identitytoken: credentials.identityToken }
     : { auth: base64Utf8(`${credentials.username ?? ""}:${credentials.password ?? ""}`) };
   await writeConfig(files, path, { ...config, auths });
 }
 
 /** Removes the registry's entry; false when there was none. */
-export async function removeCredentials(files: FilesPort, path: string, domain: string): Promise<boolean> {
+export async function removeCredentials(files: FilesPort, path: string, domain: string, processes?: ProcessesPort): Promise<boolean> {
   const config = await readConfig(files, path);
+  const helper = helperFor(config, domain);
+  const erased = helper !== undefined && processes ? await helperErase(processes, helper, credentialKey(domain)) : false;
   const auths = { ...(config.auths ?? {}) };
   const keys = Object.keys(auths).filter((k) => sameRegistry(k, domain));
-  if (keys.length === 0) return false;
+  if (keys.length === 0) return erased;
   for (const k of keys) delete auths[k];
   await writeConfig(files, path, { ...config, auths });
   return true;
