@@ -195,4 +195,6 @@ test("bad inputs: a missing file, not an archive, a truncated archive, an unknow
   assert.is(unknown.stderr, "wharf: No such image: no/such:image\n");
 });
 
+test.after(() => files.remove(tmp, { recursive: true }));
+
 test.run();
