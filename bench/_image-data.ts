@@ -165,3 +165,32 @@ export function verdict(name: string, runtime: string, wharf: number, floor: num
   const ratio = wharf / floor;
   return `${name} (${runtime}): wharf ${wharf.toFixed(2)}s, ${floorName} ${floor.toFixed(2)}s, ratio ${ratio.toFixed(2)}x (target <= ${target}x) ${ratio <= target ? "PASS" : "FAIL"}`;
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Runs the floor and wharf alternately `runs` times (so drifting disk state hits both alike),
+ * then prints every run and the verdict on the medians.
+ */
+export async function compareRuns(options: {
+  name: string;
+  runtime: string;
+  /** Shown after the runtime in the runs line (data size, say). */
+  detail?: string;
+  runs: number;
+  target: number;
+  floorName?: string;
+  floor: () => Promise<number>;
+  wharf: () => Promise<number>;
+}): Promise<void> {
+  const wharfRuns: number[] = [];
+  const floorRuns: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    floorRuns.push(await options.floor());
+    wharfRuns.push(await options.wharf());
+  }
+  const floorName = options.floorName ?? "floor";
+  const list = (xs: number[]) => xs.map((s) => s.toFixed(2)).join(", ");
+  console.log(`${options.name} runs (${options.runtime}${options.detail ? `, ${options.detail}` : ""}): wharf ${list(wharfRuns)}s; ${floorName} ${list(floorRuns)}s`);
+  console.log(verdict(options.name, options.runtime, median(wharfRuns), median(floorRuns), options.target, floorName));
+}

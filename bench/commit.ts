@@ -11,7 +11,7 @@ import { openStore } from "../src/store/root.ts";
 import { loadImages } from "../src/tarexport/load.ts";
 import { createContainer } from "../src/container/create.ts";
 import { commitContainer } from "../src/container/commit.ts";
-import { DATA_DIR, sh, timed, verdict } from "./_image-data.ts";
+import { compareRuns, DATA_DIR, sh, timed } from "./_image-data.ts";
 
 const TARGET = 1.5;
 const RUNS = 3;
@@ -49,15 +49,7 @@ try {
   };
 
   await wharfCommit(); // warm-up: page cache holds the upper dir for both sides alike
-  const wharfRuns: number[] = [];
-  const floorRuns: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    floorRuns.push(await floor());
-    wharfRuns.push(await wharfCommit());
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`commit runs (${runtime.name}, ${SMALL_FILES} small files + 100 MB): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; tar -c | openssl ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
-  console.log(verdict("commit", runtime.name, median(wharfRuns), median(floorRuns), TARGET, "tar -c | openssl dgst"));
+  await compareRuns({ name: "commit", runtime: runtime.name, detail: `${SMALL_FILES} small files + 100 MB`, runs: RUNS, target: TARGET, floorName: "tar -c | openssl dgst", floor, wharf: wharfCommit });
 } finally {
   await store.close();
   rmSync(WORK, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { rmSync, mkdirSync } from "node:fs";
 import { getRuntime } from "../src/runtime/index.ts";
 import { openStore } from "../src/store/root.ts";
 import { loadImages } from "../src/tarexport/load.ts";
-import { ARCHIVE, DATA_DIR, LAYER_FILES, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
+import { ARCHIVE, DATA_DIR, LAYER_FILES, compareRuns, ensureImageData, sh, timed } from "./_image-data.ts";
 
 const TARGET = 2;
 const RUNS = 3;
@@ -46,15 +46,5 @@ async function floor(): Promise<number> {
   return seconds;
 }
 
-const wharfRuns: number[] = [];
-const floorRuns: number[] = [];
-for (let i = 0; i < RUNS; i++) {
-  floorRuns.push(await floor());
-  wharfRuns.push(await wharfLoad());
-}
+await compareRuns({ name: "load", runtime: runtime.name, runs: RUNS, target: TARGET, floor, wharf: wharfLoad });
 rmSync(WORK, { recursive: true, force: true });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const w = median(wharfRuns);
-const f = median(floorRuns);
-console.log(`load runs (${runtime.name}): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; floor ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
-console.log(verdict("load", runtime.name, w, f, TARGET));

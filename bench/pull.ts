@@ -14,7 +14,7 @@ import { pushImage } from "../src/distribution/push.ts";
 import { pullImage } from "../src/distribution/pull.ts";
 import { parseNormalizedNamed } from "../src/reference/reference.ts";
 import { startRegistry } from "../test/support/registry.ts";
-import { ARCHIVE, DATA_DIR, IMAGE_TAG, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
+import { ARCHIVE, DATA_DIR, IMAGE_TAG, compareRuns, ensureImageData, sh, timed } from "./_image-data.ts";
 
 const TARGET = 1.3;
 const RUNS = 3;
@@ -63,15 +63,7 @@ try {
     return seconds;
   };
 
-  const wharfRuns: number[] = [];
-  const floorRuns: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    floorRuns.push(await floor());
-    wharfRuns.push(await wharfPull());
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`pull runs (${runtime.name}, ${(compressed / 1e6).toFixed(0)} MB of gzip blobs): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; floor ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
-  console.log(verdict("pull", runtime.name, median(wharfRuns), median(floorRuns), TARGET, "curl | gzip -d | tar -x"));
+  await compareRuns({ name: "pull", runtime: runtime.name, detail: `${(compressed / 1e6).toFixed(0)} MB of gzip blobs`, runs: RUNS, target: TARGET, floorName: "curl | gzip -d | tar -x", floor, wharf: wharfPull });
 } finally {
   await registry.stop();
   rmSync(WORK, { recursive: true, force: true });

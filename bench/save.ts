@@ -11,7 +11,7 @@ import { openStore } from "../src/store/root.ts";
 import { loadImages } from "../src/tarexport/load.ts";
 import { saveImages } from "../src/tarexport/save.ts";
 import { writeStreamTo } from "../src/io/file-stream.ts";
-import { ARCHIVE, DATA_DIR, IMAGE_TAG, ensureImageData, sh, timed, verdict } from "./_image-data.ts";
+import { ARCHIVE, DATA_DIR, IMAGE_TAG, compareRuns, ensureImageData, sh, timed } from "./_image-data.ts";
 
 const TARGET = 1.5;
 const RUNS = 3;
@@ -51,16 +51,8 @@ try {
   };
 
   await wharfSave(); // warm-up: page cache holds the layer files for both sides alike
-  const wharfRuns: number[] = [];
-  const floorRuns: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    floorRuns.push(await floor());
-    wharfRuns.push(await wharfSave());
-  }
   const savedBytes = statSync(OUT).size;
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`save runs (${runtime.name}, ${(savedBytes / 1e6).toFixed(0)} MB): wharf ${wharfRuns.map((s) => s.toFixed(2)).join(", ")}s; tar -c ${floorRuns.map((s) => s.toFixed(2)).join(", ")}s`);
-  console.log(verdict("save", runtime.name, median(wharfRuns), median(floorRuns), TARGET, "tar -c"));
+  await compareRuns({ name: "save", runtime: runtime.name, detail: `${(savedBytes / 1e6).toFixed(0)} MB`, runs: RUNS, target: TARGET, floorName: "tar -c", floor, wharf: wharfSave });
 } finally {
   await store.close();
   rmSync(WORK, { recursive: true, force: true });
