@@ -12,17 +12,21 @@ export interface ProgressBar {
   done(): Promise<void>;
 }
 
+/** `[=====>    ] 1.2MB/3.4MB` (the bar only when the total is known), as Docker draws it. */
+export function barText(done: number, total?: number): string {
+  if (!total) return humanSize(done);
+  const filled = Math.min(WIDTH, Math.round((done / total) * WIDTH));
+  return `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${" ".repeat(WIDTH - filled)}] ${humanSize(done)}/${humanSize(total)}`;
+}
+
 export function progressBar(ctx: CliContext, label: string): ProgressBar {
   if (!ctx.stdio.isTerminal(1)) return { update() {}, done: async () => {} };
   let last = 0;
   let pending: Promise<void> = Promise.resolve();
   let drawn = false;
   const draw = (done: number, total?: number) => {
-    const filled = total ? Math.min(WIDTH, Math.round((done / total) * WIDTH)) : 0;
-    const bar = total ? `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${" ".repeat(WIDTH - filled)}]` : "";
-    const amount = total ? `${humanSize(done)}/${humanSize(total)}` : humanSize(done);
     drawn = true;
-    pending = pending.then(() => ctx.out(`\r${label} ${bar} ${amount}\x1b[K`));
+    pending = pending.then(() => ctx.out(`\r${label} ${barText(done, total)}\x1b[K`));
   };
   return {
     update(done, total) {

@@ -2,7 +2,7 @@
 // and the per-layer status lines (redrawn in place on a terminal, one line per change otherwise).
 import type { RegistryCredentials } from "../src/distribution/auth.ts";
 import { dockerConfigPath, readCredentials } from "../src/distribution/credentials.ts";
-import { humanSize } from "../src/format/units.ts";
+import { barText } from "./progress.ts";
 import type { CliContext } from "./context.ts";
 import { WharfError } from "../src/errors.ts";
 
@@ -70,14 +70,7 @@ export function layerLines(ctx: CliContext, quiet: boolean): LayerLines {
     },
     layer(id, status, progress) {
       if (!texts.has(id)) order.push(id);
-      let text = status;
-      if (progress) {
-        const width = 40;
-        const filled = progress.total ? Math.min(width, Math.round((progress.current / progress.total) * width)) : 0;
-        const bar = progress.total ? `[${"=".repeat(Math.max(0, filled - 1))}${filled ? ">" : ""}${" ".repeat(width - filled)}] ` : "";
-        text = `${status.padEnd(18)} ${bar}${humanSize(progress.current)}${progress.total ? `/${humanSize(progress.total)}` : ""}`;
-      }
-      texts.set(id, text);
+      texts.set(id, progress ? `${status.padEnd(18)} ${barText(progress.current, progress.total)}` : status);
       redraw(!progress);
     },
     async done() {

@@ -4,23 +4,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getRuntime } from "../src/runtime/index.ts";
 import { openStore } from "../src/store/root.ts";
-import { wharf } from "./support/cli.ts";
-import { fixturePath } from "./support/fixtures.ts";
+import { loadedMultiRoot, wharf } from "./support/cli.ts";
 import { dumpRoot } from "./support/tarexport-archive.ts";
 
 const rt = await getRuntime();
 const files = rt.files!;
 const decoder = new TextDecoder();
-const multi = fixturePath("docker-save/multi.tar");
 const tmp = await files.makeTempDir("wharf-container-cli-");
-let counter = 0;
-
-async function loadedRoot(driver: string): Promise<string> {
-  const root = `${tmp}/root${counter++}`;
-  const r = await wharf(["--root", root, "--driver", driver, "load", "-q", "-i", multi]);
-  assert.is(r.code, 0, r.stderr);
-  return root;
-}
+const loadedRoot = (driver: string) => loadedMultiRoot(tmp, driver);
 
 async function ok(args: string[]): Promise<string> {
   const r = await wharf(args);

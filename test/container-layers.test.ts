@@ -8,25 +8,16 @@ import { createContainer } from "../src/container/create.ts";
 import { removeContainer } from "../src/container/remove.ts";
 import { deleteImage } from "../src/images/delete.ts";
 import { isWharfError } from "../src/errors.ts";
-import { wharf } from "./support/cli.ts";
-import { fixturePath } from "./support/fixtures.ts";
+import { loadedMultiRoot, wharf } from "./support/cli.ts";
 import { dumpRoot } from "./support/tarexport-archive.ts";
 
 const rt = await getRuntime();
 const files = rt.files!;
 const decoder = new TextDecoder();
-const multi = fixturePath("docker-save/multi.tar");
 const MULTI_ID = "sha256:0cc52890bed92f8da674eb3a91c87e255eb1cca560d2af99dc5fcce19cc9c1dd";
 const TOP_CHAIN = "sha256:b770c0d9c8d49061d84fe2b3b8cc9baaaab1bb414b5f32909d186148fa61bf26";
 const tmp = await files.makeTempDir("wharf-container-layers-");
-let counter = 0;
-
-async function loadedRoot(driver: string): Promise<string> {
-  const root = `${tmp}/root${counter++}`;
-  const r = await wharf(["--root", root, "--driver", driver, "load", "-q", "-i", multi]);
-  assert.is(r.code, 0, r.stderr);
-  return root;
-}
+const loadedRoot = (driver: string) => loadedMultiRoot(tmp, driver);
 
 async function withOpen<T>(root: string, driver: string, work: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore({ root, driver, runtime: rt });

@@ -33,6 +33,12 @@ function withQuery(url: string, name: string, value: string): string {
   return u.toString();
 }
 
+/** Drops an upload session the push will not finish (best effort: the registry expires it anyway). */
+async function cancelUpload(client: RegistryClient, repository: string, location: string, what: string): Promise<void> {
+  const response = await client.request("DELETE", location, { scopes: [pushScope(repository)], accept: [404], what }).catch(() => undefined);
+  await response?.body?.cancel();
+}
+
 /**
  * Asks `repository` to mount `digest` from `from` (same registry). True when mounted; when the
  * registry cannot, the upload session it opened instead is cancelled and false returned.
@@ -46,8 +52,7 @@ export async function mountBlob(client: RegistryClient, repository: string, dige
   await response.body?.cancel();
   if (response.status === 201) return true;
   if (response.status === 202 && response.headers.get("location")) {
-    const cancel = await client.request("DELETE", locationOf(client, response, what), { scopes: [pushScope(repository)], accept: [404], what }).catch(() => undefined);
-    await cancel?.body?.cancel();
+    await cancelUpload(client, repository, locationOf(client, response, what), what);
   }
   return false;
 }
@@ -119,8 +124,7 @@ export async function uploadStream(
     await flush();
   } catch (e) {
     await reader.cancel().catch(() => {});
-    const cancel = await client.request("DELETE", location, { scopes: [pushScope(repository)], accept: [404], what }).catch(() => undefined);
-    await cancel?.body?.cancel();
+    await cancelUpload(client, repository, location, what);
     throw e;
   }
   const digest = `sha256:${digester.hex()}`;

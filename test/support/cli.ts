@@ -3,6 +3,7 @@
  * run cli/main.ts directly, Node runs it through tsx (the same source the bundle is built from).
  */
 import { getRuntime } from "../../src/runtime/index.ts";
+import { fixturePath } from "./fixtures.ts";
 
 const decoder = new TextDecoder();
 const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -35,6 +36,16 @@ export async function tool(cmd: string, args: string[], stdin?: Uint8Array): Pro
   const r = await rt.processes!.run(cmd, args, { stdin });
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${decoder.decode(r.stderr)}`);
   return r.stdout;
+}
+
+let loadedRoots = 0;
+
+/** A fresh data-root under `dir` with multi.tar loaded through the CLI (for container tests). */
+export async function loadedMultiRoot(dir: string, driver: string): Promise<string> {
+  const root = `${dir}/root${loadedRoots++}`;
+  const r = await wharf(["--root", root, "--driver", driver, "load", "-q", "-i", fixturePath("docker-save/multi.tar")]);
+  if (r.code !== 0) throw new Error(`wharf load into ${root} exited ${r.code}: ${r.stderr}`);
+  return root;
 }
 
 export { repo };
