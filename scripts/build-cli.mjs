@@ -10,6 +10,18 @@ import { fileURLToPath } from "node:url";
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 await ensureWasmBuilt(repo);
 const outfile = join(repo, "dist", "wharf.mjs");
+// The worker thread's script (src/runtime/thread-workers.ts finds it beside the CLI bundle).
+const workerfile = join(repo, "dist", "wharf-worker.mjs");
+const shared = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: ["bun:*"],
+  banner: { js: "import { createRequire as __wharfRequire } from 'node:module'; const require = __wharfRequire(import.meta.url);" },
+  logLevel: "warning",
+};
+await build({ ...shared, entryPoints: [join(repo, "src", "runtime", "worker-entry.ts")], outfile: workerfile });
 await build({
   entryPoints: [join(repo, "cli", "main.ts")],
   outfile,

@@ -45,6 +45,11 @@ export interface FilesPort {
   readdir(path: string): Promise<string[]>;
   /** Does not follow a final symlink. Resolves `null` when the path does not exist. */
   lstat(path: string): Promise<FileInfo | null>;
+  /**
+   * Optional blocking lstat, for hot paths (checking a layer's directories while its files are
+   * read in place) where a hop to an I/O thread costs far more than the call. As `lstat`.
+   */
+  lstatSync?(path: string): FileInfo | null;
   stat(path: string): Promise<FileInfo | null>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string, options?: { recursive?: boolean }): Promise<void>;
@@ -175,6 +180,25 @@ export interface EnvPort {
   exit(code: number): never;
 }
 
+/**
+ * A worker thread running wharf's job handler (src/worker/jobs.ts), for CPU work that can run
+ * beside the main thread (CRC-64 checks of reassembled layers). Replies come in posting order.
+ */
+export interface WorkerPort {
+  post(message: unknown, transfer: ArrayBuffer[]): void;
+  onMessage(handler: (message: unknown) => void): void;
+  /** The worker failed to start or died; no more replies will come. */
+  onError(handler: (error: Error) => void): void;
+  /** While jobs are in flight the worker keeps the process alive; idle, it does not. */
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<void>;
+}
+
+export interface WorkersPort {
+  spawn(): WorkerPort;
+}
+
 /** Everything a runtime offers. Absent abilities are `undefined`. */
 export interface Runtime {
   readonly name: "node" | "deno" | "bun" | "browser";
@@ -187,4 +211,5 @@ export interface Runtime {
   readonly compression: CompressionPort;
   readonly stdio?: StdioPort;
   readonly env?: EnvPort;
+  readonly workers?: WorkersPort;
 }

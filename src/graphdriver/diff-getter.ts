@@ -3,7 +3,7 @@
  * the layer directory only; names are cleaned and may not climb out or pass through symlinks.
  */
 import { isWharfError } from "../errors.ts";
-import type { FileHandle, FilesPort } from "../ports.ts";
+import type { FileHandle, FileInfo, FilesPort } from "../ports.ts";
 import { entryPath, joinPath } from "../archive/path.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import type { DiffGetter } from "./driver.ts";
@@ -34,6 +34,7 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
   // The answer per parent once known, so the in-place reads check it without waiting.
   const parentKnown = new Map<string, boolean>();
   const readFileInto = files.readFileInto?.bind(files);
+  const readSync = layerFileReader(files, dir);
   return {
     async get(path: string) {
       const rel = layerRel(path);
@@ -53,7 +54,7 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       const handle = await files.open(abs, "r");
       return Object.assign(fileReadable(handle, undefined, info.size), { source: sizedFile(handle, info.size) });
     },
-    readInto: readFileInto && ((path: string, into: Uint8Array) => {
+    readInto: readSync ?? (readFileInto && ((path: string, into: Uint8Array) => {
       const rel = layerRel(path);
       if (rel === null) return null;
       const slash = rel.lastIndexOf("/");
@@ -65,12 +66,32 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
         parentKnown.set(parent, real);
         return real ? readFileInto(joinPath(dir, rel), into) : null;
       });
-    }),
+    })),
+    dir,
     async close() {
       if (closed) return;
       closed = true;
       await release();
     },
+  };
+}
+
+/**
+ * The getter's `readInto` in blocking calls, where the runtime offers them: the same rules
+ * (clean names, real parent directories, regular files only), so a worker thread can read a
+ * layer's files by name exactly as the getter would.
+ */
+export function layerFileReader(files: FilesPort, dir: string): ((name: string, into: Uint8Array) => number | null | undefined) | undefined {
+  const readFileInto = files.readFileInto?.bind(files);
+  const lstatSync = files.lstatSync?.bind(files);
+  if (!readFileInto || !lstatSync) return undefined;
+  const realDirs = new Map<string, boolean>();
+  return (name, into) => {
+    const rel = layerRel(name);
+    if (rel === null) return null;
+    const slash = rel.lastIndexOf("/");
+    if (slash > 0 && !parentsRealSync(dir, rel.slice(0, slash), lstatSync, realDirs)) return null;
+    return readFileInto(joinPath(dir, rel), into);
   };
 }
 
@@ -92,6 +113,23 @@ async function parentsReal(dir: string, parent: string, isRealDir: (path: string
   for (const part of parent.split("/")) {
     at = joinPath(at, part);
     if (!(await isRealDir(at))) return false;
+  }
+  return true;
+}
+
+/** parentsReal in blocking calls; `known` caches whether each directory (relative path) is real. */
+function parentsRealSync(dir: string, parent: string, lstatSync: (path: string) => FileInfo | null, known: Map<string, boolean>): boolean {
+  // A directory is marked real only after its ancestors were: one lookup for a known parent.
+  if (known.get(parent) === true) return true;
+  let rel = "";
+  for (const part of parent.split("/")) {
+    rel = rel === "" ? part : `${rel}/${part}`;
+    let real = known.get(rel);
+    if (real === undefined) {
+      real = lstatSync(joinPath(dir, rel))?.kind === "dir";
+      known.set(rel, real);
+    }
+    if (!real) return false;
   }
   return true;
 }

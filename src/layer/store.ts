@@ -18,6 +18,10 @@ import { randomID } from "./random-id.ts";
 import { registerChain, type ChainLayer, type RegisterChainOptions, type RegisterChainResult } from "./register-chain.ts";
 import { restoreLayers } from "./restore.ts";
 import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
+import { crcOffload } from "../worker/crc-offload.ts";
+
+/** Layers from this size on are reassembled with their CRC-64 checks on a worker thread. */
+const OFFLOAD_BYTES = 8 << 20;
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
@@ -236,6 +240,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
     const path = this.db.tarSplitPath(layer.chainID);
     const compression = this.runtime.compression;
     const driver = this.driver;
+    const workers = this.runtime.workers;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let closeGetter: (() => Promise<void>) | undefined;
     const finish = async () => {
@@ -252,7 +257,10 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
         const getter = await driver.diffGetter(layer.cacheID);
         closeGetter = () => getter.close();
         const records = fileReadable(handle).pipeThrough(gunzipStream(compression));
-        reader = assembleTar(records, (name) => getter.get(name), getter.readInto?.bind(getter)).getReader();
+        // Large layers are checked on a worker; for small ones starting it costs more than it saves.
+        const worker = layer.size >= OFFLOAD_BYTES ? await crcOffload(workers) : undefined;
+        const offload = worker && { worker, dir: getter.dir };
+        reader = assembleTar(records, (name) => getter.get(name), getter.readInto?.bind(getter), offload).getReader();
       },
       async pull(controller) {
         try {

@@ -10,6 +10,7 @@ import { nodeProcesses } from "./node-process.ts";
 import { nodeEnv, nodeStdio } from "./node-stdio.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
+import { threadWorkers } from "./thread-workers.ts";
 
 export async function createBunRuntime(): Promise<Runtime> {
   const libc = await openBunLibc();
@@ -25,5 +26,6 @@ export async function createBunRuntime(): Promise<Runtime> {
     ...(await serverCodecs()),
     stdio: await nodeStdio(),
     env: await nodeEnv(),
+    workers: await threadWorkers(),
   };
 }

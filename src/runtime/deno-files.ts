@@ -92,6 +92,14 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       await native.lutimes(path, meta.atimeMs, meta.mtimeMs);
     }),
     lstat: (path) => statOrNull("lstat", path, () => deno.lstat(path)),
+    lstatSync: (path) => ioSync("lstat", path, () => {
+      try {
+        return toFileInfo(deno.lstatSync(path));
+      } catch (e) {
+        if (errorCode(e) === "ENOENT") return null;
+        throw e;
+      }
+    }),
     stat: (path) => statOrNull("stat", path, () => deno.stat(path)),
     rename: (from, to) => io("rename", from, () => deno.rename(from, to)),
     remove: (path, options) => io("remove", path, () => deno.remove(path, { recursive: options?.recursive ?? false })),

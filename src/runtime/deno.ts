@@ -11,6 +11,7 @@ import { errorCode } from "./io-error.ts";
 import { lazyLibc, libcMounts } from "./libc.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
+import { threadWorkers } from "./thread-workers.ts";
 import { goArch } from "./go-arch.ts";
 
 export async function createDenoRuntime(): Promise<Runtime> {
@@ -38,6 +39,7 @@ export async function createDenoRuntime(): Promise<Runtime> {
       platform: () => ({ os: deno.build.os, architecture: goArch(deno.build.arch) }),
       exit: (code) => deno.exit(code),
     },
+    workers: await threadWorkers(),
   };
 }
 

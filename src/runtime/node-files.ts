@@ -50,6 +50,10 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
     lstatDir: (path) => io("readdir", path, async () => lstatDirSync(cb, path)),
     createFile: (path, data, meta) => io("create", path, async () => createFileSync(cb, path, data, meta)),
     lstat: (path) => statOrNull("lstat", path, () => call<Stats>((d) => cb.lstat(path, d))),
+    lstatSync: (path) => ioSync("lstat", path, () => {
+      const s = cb.lstatSync(path, { throwIfNoEntry: false });
+      return s ? toFileInfo(s) : null;
+    }),
     stat: (path) => statOrNull("stat", path, () => call<Stats>((d) => cb.stat(path, d))),
     rename: (from, to) => io("rename", from, () => fs.rename(from, to)),
     remove: (path, options) => io("remove", path, () => removePath(path, options?.recursive ?? false)),

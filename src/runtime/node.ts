@@ -10,6 +10,7 @@ import { nodeProcesses } from "./node-process.ts";
 import { nodeEnv, nodeStdio } from "./node-stdio.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
+import { threadWorkers } from "./thread-workers.ts";
 
 export async function createNodeRuntime(): Promise<Runtime> {
   const processes = await nodeProcesses();
@@ -23,5 +24,6 @@ export async function createNodeRuntime(): Promise<Runtime> {
     ...(await serverCodecs()),
     stdio: await nodeStdio(),
     env: await nodeEnv(),
+    workers: await threadWorkers({ typescriptLoader: true }),
   };
 }

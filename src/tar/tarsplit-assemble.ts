@@ -7,7 +7,7 @@ import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
 import { payloadOf, TarSplitLines } from "./tarsplit-lines.ts";
-import { assembleInWindow, type TarSplitReadInto } from "./tarsplit-fast.ts";
+import { assembleInWindow, type AssembleOffload, type TarSplitReadInto } from "./tarsplit-fast.ts";
 import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter, type SizedSource, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { concatBytes } from "../io/bytes.ts";
 
@@ -73,9 +73,10 @@ export function assembleTar(
   records: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | AsyncIterable<TarSplitRecord>,
   getFile: TarSplitFileGetter,
   readInto?: TarSplitReadInto,
+  offload?: AssembleOffload,
 ): ReadableStream<Uint8Array> {
-  // A getter that reads into a buffer takes the in-window path; others the read-ahead one.
-  const parts = readInto && records instanceof ReadableStream ? assembleInWindow(records, getFile, readInto) : assembleParts(records, getFile);
+  // A getter that reads into a buffer takes the in-place path; others the read-ahead one.
+  const parts = readInto && records instanceof ReadableStream ? assembleInWindow(records, getFile, readInto, offload) : assembleParts(records, getFile);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {

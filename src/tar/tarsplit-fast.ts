@@ -1,16 +1,18 @@
 /**
  * tar-split reassembly for getters that can read a file straight into a buffer (`readInto`):
- * the output chunk is built in the engine window, where segments are base64-decoded and small
- * files read in place, so each byte is checked (CRC-64) where it lands and copied once, when
- * the chunk leaves. Large files stream through two halves of the window, the next read running
- * while the last one is checked. Errors and checks are those of the read-ahead path.
+ * each output chunk is built in one buffer (tarsplit-out.ts), where segments are base64-decoded
+ * and small files read in place, so each byte is copied once on its way out. Files are checked
+ * (CRC-64) inline in the engine window, or on a worker when one is offered. Large files are
+ * streamed through. Errors and checks are those of the read-ahead path.
  */
 import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE } from "./tarsplit-json.ts";
 import { base64DecodeInto, base64Length, lenientPayload, payloadOf, TarSplitLines, type LineRecord } from "./tarsplit-lines.ts";
-import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter, type SizedSource, type TarSplitFileGetter } from "./tarsplit-common.ts";
+import { direct, missing, readSmall, shorter, type TarSplitFileGetter } from "./tarsplit-common.ts";
+import { WindowOut, WorkerOut, type ChunkOut } from "./tarsplit-out.ts";
+import type { CrcOffload } from "../worker/crc-offload.ts";
 
 /**
  * Reads the regular file `name` of the layer into `into` when it fits: the byte count (fewer
@@ -19,15 +21,21 @@ import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter
  */
 export type TarSplitReadInto = (name: string, into: Uint8Array) => number | null | undefined | Promise<number | null | undefined>;
 
-/** Files up to this size are read whole into the window. */
+/** Files up to this size are read whole into the chunk. */
 const SMALL_FILE = 1 << 20;
 /** A chunk leaves once it holds this much. */
 const OUT_CHUNK = 1 << 20;
 
-export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto): AsyncGenerator<Uint8Array> {
+/** A worker to check (and, given the layer's `dir`, read) files on. */
+export interface AssembleOffload {
+  worker: CrcOffload;
+  dir?: string;
+}
+
+export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto, offload?: AssembleOffload): AsyncGenerator<Uint8Array> {
   const engine = await TarEngine.create();
-  const window = engine.window;
-  const cap = window.length;
+  const out: ChunkOut = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(engine);
+  const byName = out instanceof WorkerOut && out.dir !== undefined ? out : undefined;
   const guard = new DuplicateGuard();
   const lines = new TarSplitLines();
   const reader = input.getReader();
@@ -35,18 +43,12 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
   const decoder = new TextDecoder();
   const crc = new Uint8Array(8);
   let inputDone = false;
-  let fill = 0;
-  const flush = (): Uint8Array => {
-    const chunk = window.slice(0, fill);
-    fill = 0;
-    return chunk;
-  };
-  /** The record's payload decoded into the window at `fill`, or -1 when it does not fit. */
+  /** The record's payload decoded into the chunk at `fill`, or -1 when it does not fit. */
   const decodeHere = (rec: LineRecord, n: number): number => {
-    if (n > cap - fill) return -1;
-    if (base64DecodeInto(rec.src, rec.b64Start, rec.b64End, window, fill) === n) return n;
+    if (n > out.cap - out.fill) return -1;
+    if (base64DecodeInto(rec.src, rec.b64Start, rec.b64End, out.buf, out.fill) === n) return n;
     const payload = lenientPayload(rec)!;
-    window.set(payload, fill);
+    out.buf.set(payload, out.fill);
     return payload.length;
   };
   /** The expected CRC: 8 bytes, or whatever else the record holds (which then fails the check). */
@@ -55,6 +57,8 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
     return payloadOf(rec);
   };
 
+  let failure: unknown;
+  let ended = false;
   try {
     for (;;) {
       if (!lines.next()) {
@@ -72,18 +76,18 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
       if (rec.type !== TAR_SPLIT_FILE) {
         const n = rec.b64Start >= 0 ? base64Length(rec.src, rec.b64Start, rec.b64End) : rec.payload?.length ?? 0;
         if (n === 0) continue;
-        if (n > cap - fill && fill > 0) yield flush();
+        if (n > out.cap - out.fill && out.fill > 0) yield* out.take();
         if (rec.b64Start >= 0) {
           const got = decodeHere(rec, n);
-          if (got >= 0) fill += got;
-          else yield payloadOf(rec)!; // larger than the window: a chunk of its own
-        } else if (n <= cap) {
-          window.set(rec.payload!, fill);
-          fill += n;
+          if (got >= 0) out.fill += got;
+          else yield* out.emit(payloadOf(rec)!); // larger than a chunk: a chunk of its own
+        } else if (n <= out.cap) {
+          out.buf.set(rec.payload!, out.fill);
+          out.fill += n;
         } else {
-          yield rec.payload!;
+          yield* out.emit(rec.payload!);
         }
-        if (fill >= OUT_CHUNK) yield flush();
+        if (out.fill >= OUT_CHUNK) yield* out.take();
         continue;
       }
 
@@ -101,62 +105,45 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
       if (size === 0) continue;
       const expected = expectedCrc(rec);
       if (size <= SMALL_FILE) {
-        if (size > cap - fill) yield flush();
-        let got = readInto(label, window.subarray(fill, fill + size));
+        if (size > out.cap - out.fill) yield* out.take();
+        const at = out.fill;
+        if (byName) {
+          byName.fileByName(at, size, expected, label);
+          out.fill += size;
+          if (out.fill >= OUT_CHUNK) yield* out.take();
+          continue;
+        }
+        let got = readInto(label, out.buf.subarray(at, at + size));
         if (got instanceof Promise) got = await got;
         if (got === null) throw missing(label);
         if (got === undefined) {
-          // Not served in place: the getter's way, into the window all the same.
+          // Not served in place: the getter's way, into the chunk all the same.
           const body = await readSmall(getFile, label, nameBytes ?? encoder.encode(label), size);
-          window.set(body, fill);
+          out.buf.set(body, at);
         } else if (got < size) {
           throw shorter(label, size - got);
         }
-        engine.crcStart();
-        engine.crcAdd(fill, size);
-        if (!engine.crcIs(expected)) throw crcFailed(label);
-        fill += size;
+        out.file(at, size, expected, label);
+        out.fill += size;
       } else {
-        if (fill > 0) yield flush();
+        yield* out.take();
         const content = await getFile(label, nameBytes ?? encoder.encode(label));
         if (content === null) throw missing(label);
-        yield* streamFile(engine, toByteSource(direct(content)), size, expected, label);
+        yield* out.stream(toByteSource(direct(content)), size, expected, label);
       }
-      if (fill >= OUT_CHUNK) yield flush();
+      if (out.fill >= OUT_CHUNK) yield* out.take();
     }
-    if (fill > 0) yield flush();
+    yield* out.take();
+    yield* out.drain();
+    ended = true;
+  } catch (e) {
+    failure = e;
+    ended = true;
   } finally {
     if (!inputDone) await reader.cancel().catch(() => {});
     reader.releaseLock();
+    // Stopped by the consumer: nothing more will be read, and no error is wanted.
+    if (!ended) await out.close().catch(() => {});
   }
-}
-
-/** Streams a large file through the two window halves: a read fills one while the other is checked and copied out. */
-async function* streamFile(engine: TarEngine, source: SizedSource, size: number, expected: Uint8Array | null, label: string): AsyncGenerator<Uint8Array> {
-  const window = engine.window;
-  const half = window.length >> 1;
-  let left = size;
-  let slot = 0;
-  let pending: Promise<number> | undefined = source.read(window.subarray(0, Math.min(left, half)));
-  engine.crcStart();
-  try {
-    while (left > 0) {
-      const n = await pending!;
-      pending = undefined;
-      if (n === 0) throw shorter(label, left);
-      const at = slot * half;
-      engine.crcAdd(at, n);
-      left -= n;
-      if (left > 0) {
-        slot ^= 1;
-        pending = source.read(window.subarray(slot * half, slot * half + Math.min(left, half)));
-      }
-      yield window.slice(at, at + n);
-    }
-    if (!(await endsAt(source, size, window.subarray(0, 1)))) throw longer(label);
-    if (!engine.crcIs(expected)) throw crcFailed(label);
-  } finally {
-    if (pending) await pending.catch(() => 0);
-    await release(source);
-  }
+  await out.close(failure);
 }

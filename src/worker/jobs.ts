@@ -1,0 +1,95 @@
+/**
+ * What a wharf worker does with the jobs it is sent (protocol.ts): runtime-agnostic, so each
+ * runtime's worker entry only wires it to its message port. Jobs run one at a time, in order.
+ */
+import type { FilesPort } from "../ports.ts";
+import { TarEngine } from "../tar/engine.ts";
+import { layerFileReader } from "../graphdriver/diff-getter.ts";
+import { RANGE_END, RANGE_START, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
+
+export interface JobResult {
+  reply: unknown;
+  transfer: ArrayBuffer[];
+}
+
+type Reader = (name: string, into: Uint8Array) => number | null | undefined;
+
+/** `files`: the worker's own file access, for jobs that read layer files by name. */
+export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise<JobResult | undefined> {
+  let engine: Promise<TarEngine> | undefined;
+  /** The open CRC of each stream whose last file continues into its next chunk. */
+  const open = new Map<number, bigint>();
+  /** One reader per stream, as the main thread has one getter per reassembly: its cache of checked directories lasts as long. */
+  const readers = new Map<number, Reader | undefined>();
+  const readerFor = (stream: number, dir: string): Reader | undefined => {
+    if (!readers.has(stream)) {
+      if (readers.size >= 64) readers.delete(readers.keys().next().value!); // streams never ended
+      readers.set(stream, files && layerFileReader(files, dir));
+    }
+    return readers.get(stream);
+  };
+  return async (job) => {
+    if (job.kind === "end-stream") {
+      open.delete(job.stream);
+      readers.delete(job.stream);
+      return undefined;
+    }
+    engine ??= TarEngine.create();
+    const reply = checkChunk(await engine, job, open, job.read ? readerFor(job.stream, job.read.dir) : undefined);
+    return { reply, transfer: [job.buf] };
+  };
+}
+
+function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, reader: Reader | undefined): CrcReply {
+  const bytes = new Uint8Array(job.buf);
+  const window = engine.window;
+  let crc = open.get(job.stream) ?? 0n;
+  let expectedAt = 0;
+  const fail = (i: number, reason: RangeFailure): CrcReply => {
+    open.delete(job.stream);
+    return { kind: "crc", buf: job.buf, failed: i / 3, reason };
+  };
+  for (let i = 0; i < job.ranges.length; i += 3) {
+    const offset = job.ranges[i]!;
+    const length = job.ranges[i + 1]!;
+    const flags = job.ranges[i + 2]!;
+    const name = job.read?.names[i / 3];
+    if (name != null) {
+      if (!reader) return fail(i, { error: "this worker cannot read layer files" });
+      let got: number | null | undefined;
+      try {
+        got = reader(name, bytes.subarray(offset, offset + length));
+      } catch (e) {
+        return fail(i, { error: (e as Error).message, code: (e as { code?: unknown }).code as string | undefined });
+      }
+      if (got === null) return fail(i, "missing");
+      if (got === undefined) return fail(i, "longer");
+      if (got < length) return fail(i, { shorter: length - got });
+    }
+    if (flags & RANGE_START) crc = 0n;
+    // Through the engine window a window-full at a time.
+    for (let at = offset; at < offset + length;) {
+      const n = Math.min(offset + length - at, window.length);
+      window.set(bytes.subarray(at, at + n), 0);
+      crc = engine.crcWindow(crc, 0, n);
+      at += n;
+    }
+    if (flags & RANGE_END) {
+      if (!sameCrc(crc, job.expected, expectedAt)) return fail(i, "crc");
+      expectedAt += 8;
+    }
+  }
+  const last = job.ranges.length - 3;
+  if (last >= 0 && !(job.ranges[last + 2]! & RANGE_END)) open.set(job.stream, crc);
+  else open.delete(job.stream);
+  return { kind: "crc", buf: job.buf, failed: -1 };
+}
+
+function sameCrc(crc: bigint, expected: Uint8Array, at: number): boolean {
+  if (expected.length < at + 8) return false;
+  for (let i = 7; i >= 0; i--) {
+    if (Number(crc & 0xffn) !== expected[at + i]) return false;
+    crc >>= 8n;
+  }
+  return true;
+}

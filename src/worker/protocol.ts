@@ -1,0 +1,46 @@
+/**
+ * Messages between the main thread and a wharf worker (ports.ts WorkerPort). Buffers travel
+ * by transfer, never by copy: a chunk goes to the worker to be filled and checked, and comes
+ * back whole.
+ */
+
+/** The range starts a new CRC; without it the range continues the stream's open one. */
+export const RANGE_START = 1;
+/** The file ends with this range: its CRC is compared with the next expected value. */
+export const RANGE_END = 2;
+
+/** CRC-64/ISO checks of file ranges in one chunk of reassembled tar. */
+export interface CrcJob {
+  kind: "crc";
+  /** Which reassembly the chunk belongs to: a file may span chunks, streams may interleave. */
+  stream: number;
+  buf: ArrayBuffer;
+  /** Flat triples: offset in `buf`, length, RANGE_* flags. */
+  ranges: number[];
+  /** 8 big-endian bytes per RANGE_END range, in order (as tar-split records them). */
+  expected: Uint8Array;
+  /**
+   * Ranges the worker first fills itself: the layer file named (tar-split record name) for each
+   * range, null for ranges already filled; read from `dir` by diff-getter.ts layerFileReader.
+   */
+  read?: { dir: string; names: Array<string | null> };
+}
+
+/** Why a range's file failed: as tarsplit-common.ts names the errors. */
+export type RangeFailure = "crc" | "missing" | "longer" | { shorter: number } | { error: string; code?: string };
+
+export interface CrcReply {
+  kind: "crc";
+  buf: ArrayBuffer;
+  /** Index (in triples) of the first range whose file fails; -1 when all pass. */
+  failed: number;
+  reason?: RangeFailure;
+}
+
+/** The stream ended (or was abandoned): forget its open CRC and its reader. */
+export interface EndStream {
+  kind: "end-stream";
+  stream: number;
+}
+
+export type WorkerJob = CrcJob | EndStream;
