@@ -159,6 +159,12 @@ export interface DigesterFactory {
 /** Codec abilities a runtime may provide natively; the core falls back to portable ones. */
 export interface CompressionPort {
   gunzip?(): TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * The runtime's own gzip at Go's default level, for files whose bytes need not be the same on
+   * every runtime (`tar-split.json.gz`); blobs use the reproducible `gzipEncode`. Native zlibs
+   * compress off the main thread.
+   */
+  gzip?(): TransformStream<Uint8Array, Uint8Array>;
   zstdDecompress?(): TransformStream<Uint8Array, Uint8Array>;
 }
 

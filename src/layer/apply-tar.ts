@@ -3,7 +3,7 @@
  * tar-split records (gzipped into the staged `tar-split.json.gz`) and each entry is handed to the
  * driver's applier. Nothing of the layer is buffered beyond the tar reader's window.
  */
-import type { DigesterFactory, FileHandle, FilesPort } from "../ports.ts";
+import type { CompressionPort, DigesterFactory, FileHandle, FilesPort } from "../ports.ts";
 import type { LayerApplier } from "../graphdriver/driver.ts";
 import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
 import { tarSplitRecords } from "../tar/tarsplit.ts";
@@ -26,10 +26,12 @@ export async function applyLayerTar(
   tarSplitPath: string,
   files: FilesPort,
   digests: DigesterFactory,
+  compression: CompressionPort,
 ): Promise<AppliedTar> {
   const source = toByteSource(input);
   const hashed = hashingSource(source, digests);
-  const sink = await gzipFileSink(files, tarSplitPath, 0o644);
+  // tar-split.json.gz is read back, never compared as bytes: the native gzip, off the main thread.
+  const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode());
   const encoder = new TextEncoder();
   try {
     let batch = "";
@@ -76,9 +78,8 @@ interface FileSink {
 }
 
 /** A gzip-compressing file writer with backpressure: `write` resolves once the compressor took the bytes. */
-async function gzipFileSink(files: FilesPort, path: string, mode: number): Promise<FileSink> {
+async function gzipFileSink(files: FilesPort, path: string, mode: number, gzip: TransformStream<Uint8Array, Uint8Array>): Promise<FileSink> {
   const handle: FileHandle = await files.open(path, "wx", mode);
-  const gzip = gzipEncode();
   const writer = gzip.writable.getWriter();
   const reader = gzip.readable.getReader();
   const drained = (async () => {

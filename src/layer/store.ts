@@ -198,7 +198,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
   /** Applies the tar into the prepared layer, recording its tar-split; gives diffID and size. */
   async fill(prepared: PreparedLayer, tar: ByteInput): Promise<AppliedTar> {
     const applier = await this.driver.applier(prepared.staged.cacheID, prepared.parentCacheID);
-    return applyLayerTar(tar, applier, `${prepared.staged.dir}/${TAR_SPLIT_FILE_NAME}`, this.files, this.runtime.digests);
+    return applyLayerTar(tar, applier, `${prepared.staged.dir}/${TAR_SPLIT_FILE_NAME}`, this.files, this.runtime.digests, this.runtime.compression);
   }
 
   /**
