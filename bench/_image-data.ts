@@ -182,15 +182,23 @@ export async function compareRuns(options: {
   floorName?: string;
   floor: () => Promise<number>;
   wharf: () => Promise<number>;
+  /** Measured alongside for context (the verdict stays against the floor): a line of its own. */
+  reference?: { name: string; run: () => Promise<number> };
 }): Promise<void> {
   const wharfRuns: number[] = [];
   const floorRuns: number[] = [];
+  const referenceRuns: number[] = [];
   for (let i = 0; i < options.runs; i++) {
     floorRuns.push(await options.floor());
+    if (options.reference) referenceRuns.push(await options.reference.run());
     wharfRuns.push(await options.wharf());
   }
   const floorName = options.floorName ?? "floor";
   const list = (xs: number[]) => xs.map((s) => s.toFixed(2)).join(", ");
   console.log(`${options.name} runs (${options.runtime}${options.detail ? `, ${options.detail}` : ""}): wharf ${list(wharfRuns)}s; ${floorName} ${list(floorRuns)}s`);
+  if (options.reference) {
+    const ref = median(referenceRuns);
+    console.log(`${options.name} reference (${options.runtime}): ${options.reference.name} ${list(referenceRuns)}s, median ${ref.toFixed(2)}s = ${(ref / median(floorRuns)).toFixed(2)}x the floor; wharf ${(median(wharfRuns) / ref).toFixed(2)}x the reference`);
+  }
   console.log(verdict(options.name, options.runtime, median(wharfRuns), median(floorRuns), options.target, floorName));
 }

@@ -4,6 +4,8 @@
  * `openssl dgst -sha256` — the read, archive and hash a commit cannot avoid. wharf also writes
  * the new layer and its tar-split. Each commit's image is deleted before the next (layers go
  * with it). `sync` before each measured run; the median of RUNS each. Needs root and overlay.
+ * A reference is measured alongside: the same work done by C tools, including the layer write
+ * the floor leaves out (`tar -c | tee >(openssl dgst) | tar -x` into a fresh directory).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { getRuntime } from "../src/runtime/index.ts";
@@ -48,8 +50,17 @@ try {
     return seconds;
   };
 
+  const reference = async (): Promise<number> => {
+    rmSync(`${WORK}/reference`, { recursive: true, force: true });
+    mkdirSync(`${WORK}/reference`);
+    const { seconds } = await timed(async () => sh(`bash -c 'tar -c -C ${upper} . | tee >(openssl dgst -sha256 > /dev/null) | tar -x -C ${WORK}/reference'`));
+    rmSync(`${WORK}/reference`, { recursive: true, force: true });
+    return seconds;
+  };
+
   await wharfCommit(); // warm-up: page cache holds the upper dir for both sides alike
-  await compareRuns({ name: "commit", runtime: runtime.name, detail: `${SMALL_FILES} small files + 100 MB`, runs: RUNS, target: TARGET, floorName: "tar -c | openssl dgst", floor, wharf: wharfCommit });
+  await compareRuns({ name: "commit", runtime: runtime.name, detail: `${SMALL_FILES} small files + 100 MB`, runs: RUNS, target: TARGET, floorName: "tar -c | openssl dgst", floor, wharf: wharfCommit,
+    reference: { name: "tar -c | tee >(openssl dgst) | tar -x", run: reference } });
 } finally {
   await store.close();
   rmSync(WORK, { recursive: true, force: true });
