@@ -18,6 +18,8 @@ import {
   hardlinkTarget, joinPath, unsafeEntry, whiteoutTarget,
 } from "./path.ts";
 import { concatBytes } from "../io/bytes.ts";
+import type { WorkerClient } from "../worker/client.ts";
+import { WorkerFileCreator } from "../worker/file-creator.ts";
 
 /** `overlay`: whiteouts become 0:0 char devices and opaque xattrs; `delete`: they delete (vfs). */
 export type WhiteoutMode = "overlay" | "delete";
@@ -28,6 +30,8 @@ export interface ApplyOptions {
   privileged: boolean;
   /** xattr marking an opaque directory in `overlay` mode. */
   opaqueXattr?: string;
+  /** The worker to create small files on, when one is ready (asked per file: it may start late). */
+  worker?: () => WorkerClient | undefined;
 }
 
 export const OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque";
@@ -72,6 +76,9 @@ export class LayerExtractor implements LayerApplier {
   private readonly checkedDirs = new Set<string>(["."]);
   /** Buffered file writes still running, by layer-relative path; the first failure is kept. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** How many of those are buffered writes (the rest are files created on the worker). */
+  private bufferedWrites = 0;
+  private creator: WorkerFileCreator | undefined;
   private failure: { error: unknown } | undefined;
 
   constructor(files: FilesPort, root: string, options: ApplyOptions) {
@@ -121,10 +128,20 @@ export class LayerExtractor implements LayerApplier {
     return this.size;
   }
 
-  /** Waits for every buffered write; throws the first failure among them. */
+  /** Waits for every buffered write and worker creation; throws the first failure among them. */
   async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+    while (this.inFlight.size > 0) {
+      this.creator?.flush();
+      await Promise.all(this.inFlight.values());
+    }
     this.rethrow();
+  }
+
+  /** A background task for `rel`: its failure is kept, and it leaves the map when done. */
+  private track(rel: string, task: Promise<void>): void {
+    this.inFlight.set(rel, task.catch((error: unknown) => {
+      this.failure ??= { error };
+    }).finally(() => this.inFlight.delete(rel)));
   }
 
   private rethrow(): void {
@@ -152,14 +169,11 @@ export class LayerExtractor implements LayerApplier {
       let at = 0;
       for (const p of parts) body.set(p, at), (at += p.length);
     }
-    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
+    this.creator?.flush();
+    while (this.bufferedWrites >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
     this.unpacked.add(rel);
-    const task = this.writeBuffered(entry.header, rel, path, body)
-      .catch((error: unknown) => {
-        this.failure ??= { error };
-      })
-      .finally(() => this.inFlight.delete(rel));
-    this.inFlight.set(rel, task);
+    this.bufferedWrites++;
+    this.track(rel, this.writeBuffered(entry.header, rel, path, body).finally(() => this.bufferedWrites--));
   }
 
   /** Creates the file exclusively; whatever is in the way (rare: a duplicate or a parent layer's file) is removed first. */
@@ -191,6 +205,18 @@ export class LayerExtractor implements LayerApplier {
     const { atimeMs, mtimeMs } = entryTimes(h);
     const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
     this.unpacked.add(rel);
+    const worker = this.creator ?? this.startCreator();
+    if (worker) {
+      await worker.throttle();
+      // Created on the worker (the body is copied at once); what is in the way is cleared here.
+      this.track(rel, worker.create(path, body, meta).then(async (inTheWay) => {
+        if (!inTheWay) return;
+        const existing = await this.files.lstat(path);
+        if (existing) await this.removePath(rel, existing);
+        await this.files.createFile!(path, inTheWay, meta);
+      }));
+      return;
+    }
     try {
       await this.files.createFile!(path, body, meta);
     } catch (e) {
@@ -199,6 +225,12 @@ export class LayerExtractor implements LayerApplier {
       if (existing) await this.removePath(rel, existing);
       await this.files.createFile!(path, body, meta);
     }
+  }
+
+  private startCreator(): WorkerFileCreator | undefined {
+    const client = this.options.worker?.();
+    if (client) this.creator = new WorkerFileCreator(client);
+    return this.creator;
   }
 
   /** Creates the entry's file; false when it is skipped (a device node without privilege). */

@@ -11,13 +11,14 @@ import { writeTar } from "../tar/writer.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffDriver, DiffGetter, Driver, LayerApplier, ProtoDriver } from "./driver.ts";
 import { layerFileGetter } from "./diff-getter.ts";
+import { readyWorkerClient, type WorkerClient } from "../worker/client.ts";
 
 /** `driver` with naive diff abilities; the ProtoDriver methods are passed through. */
 export function withNaiveDiff(driver: ProtoDriver, runtime: Runtime): Driver {
   const files = runtime.files;
   if (!files) throw new WharfError("UNSUPPORTED", `${driver.name}: this runtime has no file system`);
   const privileged = runtime.env?.uid() === 0;
-  const naive = new NaiveDiff(driver, files, privileged, () => runtime.clock.now().seconds);
+  const naive = new NaiveDiff(driver, files, privileged, () => runtime.clock.now().seconds, () => readyWorkerClient(runtime.workers));
   return {
     get name() { return driver.name; },
     get home() { return driver.home; },
@@ -46,12 +47,13 @@ class NaiveDiff implements DiffDriver {
     private readonly files: FilesPort,
     private readonly privileged: boolean,
     private readonly nowSeconds: () => number,
+    private readonly worker: () => WorkerClient | undefined,
   ) {}
 
   /** Applies into the mounted layer with whiteouts as deletions; the size is the tar headers' sum. */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const dir = await this.driver.get(id);
-    const extractor = new LayerExtractor(this.files, dir, { whiteouts: "delete", privileged: this.privileged });
+    const extractor = new LayerExtractor(this.files, dir, { whiteouts: "delete", privileged: this.privileged, worker: this.worker });
     let released = false;
     const release = async (): Promise<void> => {
       if (released) return;

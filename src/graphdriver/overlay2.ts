@@ -6,10 +6,11 @@
  *   <home>/<id>/merged/     0700 while mounted
  * Layers are applied straight into diff/ with overlay whiteouts; diffs are native (from diff/).
  */
-import type { FilesPort, MountsPort, RandomPort, Runtime } from "../ports.ts";
+import type { FilesPort, MountsPort, RandomPort, Runtime, WorkersPort } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic.ts";
 import { MNT_DETACH } from "../runtime/mount-flags.ts";
+import { readyWorkerClient } from "../worker/client.ts";
 import { LayerExtractor, OVERLAY_OPAQUE_XATTR } from "../archive/apply.ts";
 import { overlayChanges } from "../archive/changes.ts";
 import { DIFF_TAR_BATCH, overlayDiffEntries } from "../archive/diff-tar.ts";
@@ -46,6 +47,7 @@ export class Overlay2Driver implements Driver {
     private readonly random: RandomPort,
     private readonly backingFs: string,
     private readonly indexOff: boolean,
+    private readonly workers: WorkersPort | undefined,
   ) {
     this.home = home;
   }
@@ -58,7 +60,7 @@ export class Overlay2Driver implements Driver {
     const home = `${root}/overlay2`;
     await ensureDir(files, home, 0o710);
     await ensureDir(files, `${home}/${LINK_DIR}`, 0o700);
-    return new Overlay2Driver(home, files, runtime.mounts!, runtime.random, support.backingFs, support.indexOff);
+    return new Overlay2Driver(home, files, runtime.mounts!, runtime.random, support.backingFs, support.indexOff, runtime.workers);
   }
 
   dir(id: string): string {
@@ -206,7 +208,9 @@ export class Overlay2Driver implements Driver {
   /** Applies into diff/ with overlay whiteouts; the size is diff/'s (hard links once). */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const diffDir = await this.diffDir(id);
-    const extractor = new LayerExtractor(this.files, diffDir, { whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR });
+    const extractor = new LayerExtractor(this.files, diffDir, {
+      whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR, worker: () => readyWorkerClient(this.workers),
+    });
     return {
       apply: (entry: TarEntry) => extractor.apply(entry),
       settle: () => extractor.settle().catch(() => {}),

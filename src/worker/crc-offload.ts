@@ -1,13 +1,14 @@
 /**
  * tar-split reassembly's file reads and CRC-64 checks on a worker thread (jobs.ts), so the main
- * thread only parses records and hands chunks on. One worker per runtime, shared by every
- * reassembly; it keeps the process alive only while jobs are in flight. When the runtime has no
- * workers, or the worker cannot start, `crcOffload` answers undefined and reassembly works inline.
+ * thread only parses records and hands chunks on (the worker is client.ts's, shared). When the
+ * runtime has no workers, or the worker cannot start, `crcOffload` answers undefined and
+ * reassembly works inline.
  */
 import { WharfError, type WharfErrorCode } from "../errors.ts";
-import type { WorkerPort, WorkersPort } from "../ports.ts";
+import type { WorkersPort } from "../ports.ts";
+import { workerClient, type WorkerClient } from "./client.ts";
 import { crcFailed, longer, missing, shorter } from "../tar/tarsplit-common.ts";
-import { type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
+import type { CrcJob, CrcReply, RangeFailure } from "./protocol.ts";
 
 /** A chunk's work: ranges as in CrcJob, each RANGE_END range's expected CRC and every range's file name. */
 export interface ChunkChecks {
@@ -21,33 +22,13 @@ export interface ChunkChecks {
   invalid: number;
 }
 
+/** CRC jobs (and file reads) for one worker client. */
 export class CrcOffload {
-  private readonly waiting: Array<{ resolve: (reply: CrcReply) => void; reject: (error: Error) => void }> = [];
-  private nextStream = 1;
-  private broken: Error | undefined;
-
-  constructor(private readonly worker: WorkerPort) {
-    worker.unref();
-    worker.onMessage((message) => {
-      const next = this.waiting.shift();
-      if (this.waiting.length === 0) worker.unref();
-      next?.resolve(message as CrcReply);
-    });
-    worker.onError((error) => {
-      this.broken = error;
-      for (const w of this.waiting.splice(0)) w.reject(error);
-      worker.unref();
-    });
-  }
-
-  /** The worker died: later reassemblies work inline. */
-  get isBroken(): boolean {
-    return this.broken !== undefined;
-  }
+  constructor(private readonly client: WorkerClient) {}
 
   /** A new stream id: a file's CRC carries from one chunk to the next within a stream. */
   openStream(): number {
-    return this.nextStream++;
+    return this.client.openStream();
   }
 
   /**
@@ -61,7 +42,7 @@ export class CrcOffload {
     const { byteOffset, length } = chunk; // the view is detached once the buffer is sent
     const job: CrcJob = { kind: "crc", stream, buf: chunk.buffer as ArrayBuffer, ranges: checks.ranges, expected };
     if (dir !== undefined && checks.reads.some(Boolean)) job.read = { dir, names: checks.labels.map((l, i) => (checks.reads[i] ? l : null)) };
-    const reply = await this.send(job);
+    const reply = await this.client.send<CrcReply>(job, [job.buf]);
     let failed = reply.failed;
     let reason = reply.reason;
     if (checks.invalid >= 0 && (failed < 0 || checks.invalid < failed)) {
@@ -74,21 +55,7 @@ export class CrcOffload {
 
   /** Forgets a stream's state on the worker (its open CRC, its reader's cache). */
   endStream(stream: number): void {
-    if (!this.broken) this.worker.post({ kind: "end-stream", stream } satisfies WorkerJob, []);
-  }
-
-  /** Resolves when the worker answers a job with no ranges; rejects when it cannot start. */
-  async ready(): Promise<void> {
-    await this.send({ kind: "crc", stream: 0, buf: new ArrayBuffer(0), ranges: [], expected: new Uint8Array(0) });
-  }
-
-  private send(job: CrcJob): Promise<CrcReply> {
-    if (this.broken) return Promise.reject(this.broken);
-    return new Promise<CrcReply>((resolve, reject) => {
-      if (this.waiting.length === 0) this.worker.ref();
-      this.waiting.push({ resolve, reject });
-      this.worker.post(job, job.buf.byteLength > 0 ? [job.buf] : []);
-    });
+    this.client.post({ kind: "end-stream", stream });
   }
 }
 
@@ -100,26 +67,8 @@ function failure(label: string, reason: RangeFailure): WharfError {
   return new WharfError((reason.code ?? "IO") as WharfErrorCode, reason.error);
 }
 
-const shared = new WeakMap<WorkersPort, Promise<CrcOffload | undefined>>();
-
-/** The runtime's worker once it answers; undefined without workers or when it fails to start. */
-export function crcOffload(workers: WorkersPort | undefined): Promise<CrcOffload | undefined> {
-  if (!workers) return Promise.resolve(undefined);
-  let known = shared.get(workers);
-  if (!known) {
-    known = (async () => {
-      let worker: WorkerPort | undefined;
-      try {
-        worker = workers.spawn();
-        const offload = new CrcOffload(worker);
-        await offload.ready();
-        return offload;
-      } catch {
-        await worker?.terminate().catch(() => {});
-        return undefined;
-      }
-    })();
-    shared.set(workers, known);
-  }
-  return known.then((offload) => (offload?.isBroken ? undefined : offload));
+/** The runtime's worker for CRC jobs; undefined without workers or when it fails to start. */
+export async function crcOffload(workers: WorkersPort | undefined): Promise<CrcOffload | undefined> {
+  const client = await workerClient(workers);
+  return client && new CrcOffload(client);
 }

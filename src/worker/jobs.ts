@@ -5,7 +5,7 @@
 import type { FilesPort } from "../ports.ts";
 import { TarEngine } from "../tar/engine.ts";
 import { layerFileReader } from "../graphdriver/diff-getter.ts";
-import { RANGE_END, RANGE_START, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
+import { CREATE_FIELDS, RANGE_END, RANGE_START, type CreateJob, type CreateReply, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
 
 export interface JobResult {
   reply: unknown;
@@ -34,6 +34,7 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
       readers.delete(job.stream);
       return undefined;
     }
+    if (job.kind === "create") return { reply: await createFiles(files, job), transfer: [job.buf] };
     engine ??= TarEngine.create();
     const reply = checkChunk(await engine, job, open, job.read ? readerFor(job.stream, job.read.dir) : undefined);
     return { reply, transfer: [job.buf] };
@@ -83,6 +84,22 @@ function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, r
   if (last >= 0 && !(job.ranges[last + 2]! & RANGE_END)) open.set(job.stream, crc);
   else open.delete(job.stream);
   return { kind: "crc", buf: job.buf, failed: -1 };
+}
+
+async function createFiles(files: FilesPort | undefined, job: CreateJob): Promise<CreateReply> {
+  const failures: CreateReply["failures"] = [];
+  for (let i = 0; i < job.paths.length; i++) {
+    const [offset, length, mode, uid, gid, atimeMs, mtimeMs] = job.files.slice(i * CREATE_FIELDS, (i + 1) * CREATE_FIELDS) as [number, number, number, number, number, number, number];
+    try {
+      if (!files?.createFile) throw new Error("this worker cannot create files");
+      const owner = uid >= 0 ? { uid, gid } : undefined;
+      await files.createFile(job.paths[i]!, new Uint8Array(job.buf, offset, length), { mode, owner, atimeMs, mtimeMs });
+    } catch (e) {
+      const { code, errno } = e as { code?: unknown; errno?: unknown };
+      failures.push({ index: i, code: typeof code === "string" ? code : "IO", errno: typeof errno === "string" ? errno : undefined, message: (e as Error).message });
+    }
+  }
+  return { kind: "create", buf: job.buf, failures };
 }
 
 function sameCrc(crc: bigint, expected: Uint8Array, at: number): boolean {

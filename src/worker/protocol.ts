@@ -43,4 +43,24 @@ export interface EndStream {
   stream: number;
 }
 
-export type WorkerJob = CrcJob | EndStream;
+/** Per file in a CreateJob: offset and length of its body in `buf`, mode, uid and gid (-1: keep), atime and mtime (ms). */
+export const CREATE_FIELDS = 7;
+
+/** Small regular files to create, each as FilesPort.createFile does (exclusively, with its metadata). */
+export interface CreateJob {
+  kind: "create";
+  /** The bodies, one after another. */
+  buf: ArrayBuffer;
+  /** CREATE_FIELDS numbers per file. */
+  files: number[];
+  paths: string[];
+}
+
+export interface CreateReply {
+  kind: "create";
+  buf: ArrayBuffer;
+  /** The files that could not be created (by index), with the error each met. */
+  failures: Array<{ index: number; code: string; errno?: string; message: string }>;
+}
+
+export type WorkerJob = CrcJob | EndStream | CreateJob;
