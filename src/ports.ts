@@ -202,7 +202,7 @@ export interface WorkerPort {
 }
 
 export interface WorkersPort {
-  spawn(): WorkerPort;
+  spawn(): Promise<WorkerPort>;
 }
 
 /** Everything a runtime offers. Absent abilities are `undefined`. */

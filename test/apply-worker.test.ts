@@ -24,6 +24,8 @@ const file = (name: string, text: string, mode = 0o644): TarEntry => {
   return { header: { name, typeflag: "0", mode, uid: 0, gid: 0, size: body.length, mtime: MTIME }, body };
 };
 const tarOf = (entries: TarEntry[]) => readAll(writeTar(entries));
+/** Enough files first that the extractor turns to the worker (it creates the first ones inline). */
+const filler = (): TarEntry[] => [dir("fill"), ...Array.from({ length: 80 }, (_, i) => file(`fill/${i}`, `${i}\n`))];
 
 let root = "";
 const drivers: Driver[] = [];
@@ -71,9 +73,10 @@ for (const name of ["overlay2", "vfs"]) {
     const { store, layerDir } = await open(name);
     const base = await store.register(new Blob([await tarOf([dir("a"), ...[1, 2, 3].map((i) => file(`a/f${i}`, `base ${i}\n`))])]).stream(), undefined);
     // Under vfs the child's directory starts as a copy of the base: a/f2 is in the way.
-    const child = await store.register(new Blob([await tarOf([file("a/f2", "child 2\n"), file("a/new", "new\n")])]).stream(), base.chainID);
+    const child = await store.register(new Blob([await tarOf([file("a/f2", "child 2\n"), ...filler(), file("a/f3", "child 3\n"), file("a/new", "new\n")])]).stream(), base.chainID);
     const d = layerDir(cacheID(child));
     assert.is(dec.decode(await files.readFile(`${d}/a/f2`)), "child 2\n");
+    assert.is(dec.decode(await files.readFile(`${d}/a/f3`)), "child 3\n");
     assert.is(dec.decode(await files.readFile(`${d}/a/new`)), "new\n");
     if (name === "vfs") assert.is(dec.decode(await files.readFile(`${d}/a/f1`)), "base 1\n");
     await store.release(child);
@@ -83,7 +86,7 @@ for (const name of ["overlay2", "vfs"]) {
   test(`${name}: a file the worker cannot create fails the layer, which is not stored`, async () => {
     const { store } = await open(name);
     const long = `a/${"x".repeat(300)}`; // longer than NAME_MAX
-    const tar = await tarOf([dir("a"), file("a/ok", "ok\n"), file(long, "too long\n"), file("a/after", "after\n")]);
+    const tar = await tarOf([...filler(), dir("a"), file("a/ok", "ok\n"), file(long, "too long\n"), file("a/after", "after\n")]);
     let message = "";
     try {
       await store.register(new Blob([tar]).stream(), undefined);

@@ -45,6 +45,8 @@ const IGNORED_XATTR_ERRNOS = new Set(["ENOTSUP", "EOPNOTSUPP", "EPERM"]);
  */
 const BUFFERED_FILE_MAX = 256 * 1024;
 const MAX_IN_FLIGHT = 16;
+/** Small files created inline before the worker is asked for (see WorkerFileCreator). */
+const INLINE_CREATES = 64;
 
 interface DirTimes {
   path: string;
@@ -79,6 +81,7 @@ export class LayerExtractor implements LayerApplier {
   /** How many of those are buffered writes (the rest are files created on the worker). */
   private bufferedWrites = 0;
   private creator: WorkerFileCreator | undefined;
+  private inlineCreates = 0;
   private failure: { error: unknown } | undefined;
 
   constructor(files: FilesPort, root: string, options: ApplyOptions) {
@@ -205,7 +208,8 @@ export class LayerExtractor implements LayerApplier {
     const { atimeMs, mtimeMs } = entryTimes(h);
     const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
     this.unpacked.add(rel);
-    const worker = this.creator ?? this.startCreator();
+    // Small layers never start the worker: only past the first files does it pay.
+    const worker = this.creator ?? (++this.inlineCreates > INLINE_CREATES ? this.startCreator() : undefined);
     if (worker) {
       await worker.throttle();
       // Created on the worker (the body is copied at once); what is in the way is cleared here.

@@ -26,6 +26,6 @@ export async function createBunRuntime(): Promise<Runtime> {
     ...(await serverCodecs()),
     stdio: await nodeStdio(),
     env: await nodeEnv(),
-    workers: await threadWorkers(),
+    workers: threadWorkers(),
   };
 }

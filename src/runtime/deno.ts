@@ -39,7 +39,7 @@ export async function createDenoRuntime(): Promise<Runtime> {
       platform: () => ({ os: deno.build.os, architecture: goArch(deno.build.arch) }),
       exit: (code) => deno.exit(code),
     },
-    workers: await threadWorkers(),
+    workers: threadWorkers(),
   };
 }
 

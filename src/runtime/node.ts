@@ -24,6 +24,6 @@ export async function createNodeRuntime(): Promise<Runtime> {
     ...(await serverCodecs()),
     stdio: await nodeStdio(),
     env: await nodeEnv(),
-    workers: await threadWorkers({ typescriptLoader: true }),
+    workers: threadWorkers({ typescriptLoader: true }),
   };
 }

@@ -6,14 +6,15 @@
 import type { WorkerPort, WorkersPort } from "../ports.ts";
 
 /** `typescriptLoader`: Node running wharf's sources through tsx, whose hooks a new thread lacks. */
-export async function threadWorkers(options: { typescriptLoader?: boolean } = {}): Promise<WorkersPort> {
-  const { Worker } = await import("node:worker_threads");
+export function threadWorkers(options: { typescriptLoader?: boolean } = {}): WorkersPort {
   const fromSources = import.meta.url.endsWith(".ts");
   const entry = new URL(fromSources ? "./worker-entry.ts" : "./wharf-worker.mjs", import.meta.url);
-  // Resolved here, where tsx is known to be loaded; the eval script would resolve from the cwd.
-  const tsx = fromSources && options.typescriptLoader ? import.meta.resolve("tsx/esm/api") : undefined;
   return {
-    spawn(): WorkerPort {
+    // node:worker_threads is loaded on the first spawn: most commands never start a worker.
+    async spawn(): Promise<WorkerPort> {
+      const { Worker } = await import("node:worker_threads");
+      // Resolved here, where tsx is known to be loaded; the eval script would resolve from the cwd.
+      const tsx = fromSources && options.typescriptLoader ? import.meta.resolve("tsx/esm/api") : undefined;
       const worker = tsx ? new Worker(tsxBootstrap(tsx, entry.href), { eval: true }) : new Worker(entry);
       return {
         post: (message, transfer) => worker.postMessage(message, transfer),

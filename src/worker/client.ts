@@ -86,7 +86,7 @@ export function readyWorkerClient(workers: WorkersPort | undefined): WorkerClien
 async function start(workers: WorkersPort): Promise<WorkerClient | undefined> {
   let worker: WorkerPort | undefined;
   try {
-    worker = workers.spawn();
+    worker = await workers.spawn();
     const client = new WorkerClient(worker);
     await client.ready();
     return client;
