@@ -7,7 +7,7 @@ import type { CompressionPort, DigesterFactory, FileHandle, FilesPort } from "..
 import type { LayerApplier } from "../graphdriver/driver.ts";
 import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
 import { tarSplitRecords } from "../tar/tarsplit.ts";
-import { encodeRecord } from "../tar/tarsplit-json.ts";
+import { RecordLineWriter } from "../tar/tarsplit-encode.ts";
 import { gzipEncode } from "../compress/index.ts";
 import type { DiffID } from "./layer.ts";
 
@@ -32,17 +32,13 @@ export async function applyLayerTar(
   const hashed = hashingSource(source, digests);
   // tar-split.json.gz is read back, never compared as bytes: the native gzip, off the main thread.
   const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode());
-  const encoder = new TextEncoder();
+  const lines = new RecordLineWriter();
   try {
-    let batch = "";
     for await (const record of tarSplitRecords(hashed.source, { onEntry: (entry) => applier.apply(entry) })) {
-      batch += encodeRecord(record);
-      if (batch.length >= RECORD_BATCH) {
-        await sink.write(encoder.encode(batch));
-        batch = "";
-      }
+      lines.write(record);
+      if (lines.length >= RECORD_BATCH) await sink.write(lines.take());
     }
-    if (batch.length > 0) await sink.write(encoder.encode(batch));
+    if (lines.length > 0) await sink.write(lines.take());
     const size = await applier.finish();
     await sink.close();
     return { diffID: hashed.digest(), size };

@@ -3,7 +3,7 @@
  * vbatts/tar-split `storage.Entry` (field order type, name, name_raw, size, payload, position).
  */
 import { WharfError } from "../errors.ts";
-import { goQuote } from "../format/go-json.ts";
+import { RecordLineWriter } from "./tarsplit-encode.ts";
 
 export const TAR_SPLIT_FILE = 1;
 export const TAR_SPLIT_SEGMENT = 2;
@@ -18,33 +18,6 @@ export interface TarSplitRecord {
   /** Segment: raw bytes. File: 8-byte big-endian CRC-64/ISO, or null when the size is 0. */
   payload: Uint8Array | null;
   position: number;
-}
-
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/** Standard base64 with padding (Go's encoding/json for []byte). */
-export function base64Encode(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let line = "";
-  let i = 0;
-  for (; i + 3 <= bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
-    if (line.length >= 8192) {
-      parts.push(line);
-      line = "";
-    }
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + "==";
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    line += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + "=";
-  }
-  parts.push(line);
-  return parts.join("");
 }
 
 export function base64Decode(text: string): Uint8Array {
@@ -79,14 +52,17 @@ export function recordTarLength(line: string): number {
   return (b64 / 4) * 3 - padding;
 }
 
-/** One record as a JSON line, newline included. */
+/** One record as a JSON line, newline included (RecordLineWriter's bytes, as text). */
 export function encodeRecord(rec: TarSplitRecord): string {
-  let line = `{"type":${rec.type}`;
-  if (rec.name) line += `,"name":${goQuote(rec.name)}`;
-  if (rec.nameRaw && rec.nameRaw.length > 0) line += `,"name_raw":"${base64Encode(rec.nameRaw)}"`;
-  if (rec.size) line += `,"size":${rec.size}`;
-  line += `,"payload":${rec.payload === null ? "null" : `"${base64Encode(rec.payload)}"`}`;
-  return line + `,"position":${rec.position}}\n`;
+  return UTF8.decode(encodedLine(rec));
+}
+
+const UTF8 = new TextDecoder();
+
+function encodedLine(rec: TarSplitRecord): Uint8Array {
+  const writer = new RecordLineWriter(256);
+  writer.write(rec);
+  return writer.take();
 }
 
 /** Parses one JSON line back into a record. */

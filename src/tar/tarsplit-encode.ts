@@ -1,0 +1,111 @@
+/**
+ * tar-split records written as JSON lines straight into bytes: the text encodeRecord describes
+ * (Go's encoding/json field order and escaping), without building a string per record and
+ * encoding it again. A layer of many small files writes tens of megabytes of these.
+ */
+import { goQuote } from "../format/go-json.ts";
+import type { TarSplitRecord } from "./tarsplit-json.ts";
+
+const ASCII = new TextEncoder();
+const B64 = ASCII.encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+const PAD = 0x3d; // =
+const QUOTE = 0x22;
+const TYPE = ASCII.encode('{"type":');
+const NAME = ASCII.encode(',"name":');
+const NAME_RAW = ASCII.encode(',"name_raw":"');
+const SIZE = ASCII.encode(',"size":');
+const PAYLOAD = ASCII.encode(',"payload":');
+const NULL = ASCII.encode("null");
+const POSITION = ASCII.encode(',"position":');
+const END = ASCII.encode("}\n");
+
+export class RecordLineWriter {
+  private buf: Uint8Array;
+  /** Bytes written since the last `take`. */
+  length = 0;
+
+  constructor(capacity = 1 << 17) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  write(rec: TarSplitRecord): void {
+    const name = rec.name ? goQuote(rec.name) : "";
+    const b64 = (n: number) => Math.ceil(n / 3) * 4;
+    this.reserve(96 + name.length * 3 + b64(rec.nameRaw?.length ?? 0) + b64(rec.payload?.length ?? 0));
+    this.bytes(TYPE);
+    this.number(rec.type);
+    if (name) {
+      this.bytes(NAME);
+      this.length += ASCII.encodeInto(name, this.buf.subarray(this.length)).written;
+    }
+    if (rec.nameRaw && rec.nameRaw.length > 0) {
+      this.bytes(NAME_RAW);
+      this.base64(rec.nameRaw);
+      this.buf[this.length++] = QUOTE;
+    }
+    if (rec.size) {
+      this.bytes(SIZE);
+      this.number(rec.size);
+    }
+    this.bytes(PAYLOAD);
+    if (rec.payload === null) {
+      this.bytes(NULL);
+    } else {
+      this.buf[this.length++] = QUOTE;
+      this.base64(rec.payload);
+      this.buf[this.length++] = QUOTE;
+    }
+    this.bytes(POSITION);
+    this.number(rec.position);
+    this.bytes(END);
+  }
+
+  /** The lines written so far (a copy); the writer starts empty again. */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.length);
+    this.length = 0;
+    return out;
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf.subarray(0, this.length));
+    this.buf = bigger;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  private number(n: number): void {
+    const s = String(n);
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+  }
+
+  /** Standard base64 with padding (Go's encoding/json for []byte). */
+  private base64(src: Uint8Array): void {
+    const out = this.buf;
+    let o = this.length;
+    let i = 0;
+    for (; i + 3 <= src.length; i += 3) {
+      const n = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+      out[o] = B64[n >> 18]!;
+      out[o + 1] = B64[(n >> 12) & 63]!;
+      out[o + 2] = B64[(n >> 6) & 63]!;
+      out[o + 3] = B64[n & 63]!;
+      o += 4;
+    }
+    const rest = src.length - i;
+    if (rest > 0) {
+      const n = (src[i]! << 16) | (rest === 2 ? src[i + 1]! << 8 : 0);
+      out[o] = B64[n >> 18]!;
+      out[o + 1] = B64[(n >> 12) & 63]!;
+      out[o + 2] = rest === 2 ? B64[(n >> 6) & 63]! : PAD;
+      out[o + 3] = PAD;
+      o += 4;
+    }
+    this.length = o;
+  }
+}
