@@ -108,12 +108,12 @@ export class WorkerOut implements ChunkOut {
   buf = new Uint8Array(CHUNK);
   readonly cap = CHUNK;
   fill = 0;
-  private readonly stream_: number;
+  private readonly streamID: number;
   private checks: ChunkChecks = emptyChecks();
   private readonly pending: Array<Promise<Uint8Array>> = [];
 
   constructor(private readonly offload: CrcOffload, readonly dir?: string) {
-    this.stream_ = offload.openStream();
+    this.streamID = offload.openStream();
   }
 
   file(at: number, size: number, expected: Uint8Array | null, label: string): void {
@@ -164,7 +164,7 @@ export class WorkerOut implements ChunkOut {
   }
 
   async close(error?: unknown): Promise<void> {
-    this.offload.endStream(this.stream_);
+    this.offload.endStream(this.streamID);
     // A chunk already on its way failing comes first in the stream: its error wins.
     for (const chunk of this.pending.splice(0)) await chunk;
     if (error !== undefined) throw error;
@@ -184,7 +184,7 @@ export class WorkerOut implements ChunkOut {
   private async *send(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
     const checks = this.checks;
     this.checks = emptyChecks();
-    yield* this.queue(checks.ranges.length === 0 ? Promise.resolve(chunk) : this.offload.check(this.stream_, chunk, checks, this.dir));
+    yield* this.queue(checks.ranges.length === 0 ? Promise.resolve(chunk) : this.offload.check(this.streamID, chunk, checks, this.dir));
   }
 
   private async *queue(chunk: Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
