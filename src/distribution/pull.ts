@@ -22,7 +22,7 @@ import { openBlob, readBlob, startBlob } from "./blob-read.ts";
 import { pullScope, RegistryClient } from "./client.ts";
 import { MANIFEST_ACCEPT, parseManifest, selectPlatform, type Descriptor, type ImageManifest, type Platform } from "./manifest.ts";
 import { DistributionMetadata } from "./metadata.ts";
-import { workerClient } from "../worker/client.ts";
+import { WORKER_WORTH_BYTES, workerClient } from "../worker/client.ts";
 
 export type LayerStatus = "Already exists" | "Pulling fs layer" | "Downloading" | "Verifying Checksum" | "Download complete" | "Extracting" | "Pull complete";
 
@@ -58,9 +58,6 @@ const MANIFEST_LIMIT = 4 << 20;
 
 type PullStores = Pick<Store, "layers" | "images" | "references" | "imageRoot">;
 
-/** Images from this (compressed) size on start the worker thread before their layers arrive. */
-const EARLY_WORKER_BYTES = 8 << 20;
-
 export async function pullImage(store: PullStores, name: string, options: PullOptions): Promise<PullResult> {
   const rt = options.runtime;
   const ref = parseDockerRef(name);
@@ -78,7 +75,7 @@ export async function pullImage(store: PullStores, name: string, options: PullOp
   }
 
   // A large image will create its many small files on the worker: start it while the config comes.
-  if (image.layers.reduce((n, l) => n + l.size, 0) >= EARLY_WORKER_BYTES) void workerClient(rt.workers);
+  if (image.layers.reduce((n, l) => n + l.size, 0) >= WORKER_WORTH_BYTES) void workerClient(rt.workers);
   const metadata = new DistributionMetadata(rt.files!, `${store.imageRoot}/distribution`);
   const early = await startEarlyDownloads(store, client, repository, image, metadata, options.maxConcurrent ?? 3);
   let fetched: Awaited<ReturnType<typeof registerLayers>>;

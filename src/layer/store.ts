@@ -19,9 +19,7 @@ import { registerChain, type ChainLayer, type RegisterChainOptions, type Registe
 import { restoreLayers } from "./restore.ts";
 import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
 import { crcOffload } from "../worker/crc-offload.ts";
-
-/** Layers from this size on are reassembled with their CRC-64 checks on a worker thread. */
-const OFFLOAD_BYTES = 8 << 20;
+import { WORKER_WORTH_BYTES } from "../worker/client.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
@@ -257,8 +255,8 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
         const getter = await driver.diffGetter(layer.cacheID);
         closeGetter = () => getter.close();
         const records = fileReadable(handle).pipeThrough(gunzipStream(compression));
-        // Large layers are checked on a worker; for small ones starting it costs more than it saves.
-        const worker = layer.size >= OFFLOAD_BYTES ? await crcOffload(workers) : undefined;
+        // Large layers are read and checked on the worker.
+        const worker = layer.size >= WORKER_WORTH_BYTES ? await crcOffload(workers) : undefined;
         const offload = worker && { worker, dir: getter.dir };
         reader = assembleTar(records, (name) => getter.get(name), getter.readInto?.bind(getter), offload).getReader();
       },

@@ -33,8 +33,8 @@ export interface AssembleOffload {
 }
 
 export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto, offload?: AssembleOffload): AsyncGenerator<Uint8Array> {
-  const engine = await TarEngine.create();
-  const out: ChunkOut = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(engine);
+  // Only inline checks need an engine of this thread's own.
+  const out: ChunkOut = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(await TarEngine.create());
   const byName = out instanceof WorkerOut && out.dir !== undefined ? out : undefined;
   const guard = new DuplicateGuard();
   const lines = new TarSplitLines();

@@ -21,7 +21,7 @@ import type { Layer } from "../layer/layer.ts";
 import type { Store } from "../store/root.ts";
 import { DirectoryArchive, TarFileArchive, type ArchiveSource, type MemberSource } from "./archive.ts";
 import { planLoad, type PlannedImage, type Platform } from "./load-plan.ts";
-import { workerClient } from "../worker/client.ts";
+import { WORKER_WORTH_BYTES, workerClient } from "../worker/client.ts";
 
 export type LoadInput = { path: string } | { stream: ReadableStream<Uint8Array>; label?: string };
 
@@ -51,13 +51,10 @@ export interface LoadResult {
 
 type LoadStores = Pick<Store, "root" | "layers" | "images" | "references">;
 
-/** Archives from this size on start the worker thread before their layers are read. */
-const EARLY_WORKER_BYTES = 8 << 20;
-
 export async function loadImages(store: LoadStores, input: LoadInput, options: LoadOptions): Promise<LoadResult> {
   const { archive, cleanup } = await openArchive(store.root, input, options.runtime);
   // A large archive will create its many small files on the worker: start it while the plan is read.
-  if ("path" in input && ((await options.runtime.files!.stat(input.path))?.size ?? 0) >= EARLY_WORKER_BYTES) void workerClient(options.runtime.workers);
+  if ("path" in input && ((await options.runtime.files!.stat(input.path))?.size ?? 0) >= WORKER_WORTH_BYTES) void workerClient(options.runtime.workers);
   try {
     const plans = await planLoad(archive, options.runtime.digests, options.platform ?? { os: "linux", architecture: "amd64" });
     return await apply(store, archive, plans, options);

@@ -7,6 +7,12 @@
 import type { WorkerPort, WorkersPort } from "../ports.ts";
 import type { WorkerJob } from "./protocol.ts";
 
+/**
+ * Work from this many bytes on (a layer, an image) is worth the worker: below it, starting the
+ * thread costs more than it saves.
+ */
+export const WORKER_WORTH_BYTES = 8 << 20;
+
 export class WorkerClient {
   private readonly waiting: Array<{ resolve: (reply: unknown) => void; reject: (error: Error) => void }> = [];
   private nextStream = 1;
