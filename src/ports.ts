@@ -85,8 +85,10 @@ export interface FilesPort {
   readSmallFile?(path: string, limit: number): Promise<Uint8Array | null | undefined>;
   /**
    * Optional synchronous variant into the caller's buffer (tar-split reassembly reads files in
-   * place): the byte count when the regular file at `path` fits `into` (its size, as stat gives
-   * it), `undefined` when it is larger, `null` as for readSmallFile. Does not follow a final symlink.
+   * place): the byte count when the file at `path` fits `into`, `undefined` when it is larger,
+   * `null` when it is missing or not a file. Does not follow a final symlink. An adapter may skip
+   * the stat and tell a file by reading it, so a device node reads as what it yields: callers
+   * check what they read (tar-split's CRC-64).
    */
   readFileInto?(path: string, into: Uint8Array): number | null | undefined;
   /**

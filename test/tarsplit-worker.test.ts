@@ -115,6 +115,17 @@ for (const name of ["overlay2", "vfs"]) {
     assert.is(await failure(layer.tarStream()), 'tar-split: file "small/3/f7.txt" is longer than recorded');
     await files.remove(small);
     assert.is(await failure(layer.tarStream()), 'tar-split: file "small/3/f7.txt" is missing');
+    // Whatever is not a regular file is missing too: a symlink to the same bytes, a directory, a FIFO (read without waiting).
+    await files.writeFile(`${root}/same.txt`, original);
+    await files.symlink(`${root}/same.txt`, small);
+    assert.is(await failure(layer.tarStream()), 'tar-split: file "small/3/f7.txt" is missing');
+    await files.remove(small);
+    await files.mkdir(small);
+    assert.is(await failure(layer.tarStream()), 'tar-split: file "small/3/f7.txt" is missing');
+    await files.remove(small, { recursive: true });
+    await files.mknod(small, "fifo", 0o644, 0, 0);
+    assert.is(await failure(layer.tarStream()), 'tar-split: file "small/3/f7.txt" is missing');
+    await files.remove(small);
     await files.writeFile(small, original);
     assert.ok((await readAll(layer.tarStream())).every((b, i) => b === layerTar[i]), "restored layer differs");
     // A parent directory swapped for a symlink is not followed out of the layer.

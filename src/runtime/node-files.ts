@@ -171,22 +171,43 @@ function readSmallSync(cb: typeof NodeFsCb, path: string, limit: number): Uint8A
   }
 }
 
-/** readSmallSync into the caller's buffer, trusting the lstat size: one read for a small file. */
+const PROBE = new Uint8Array(1);
+
+/**
+ * readFileInto without a stat (a stat per file cost more than its read): opened without
+ * following a final symlink or waiting on a FIFO, read until `into` is full, then one byte more
+ * to tell a larger file; a stat only when the length is off. What is not a file is missing.
+ */
 function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): number | null | undefined {
-  const opened = openSmallSync(cb, path, into.length);
-  if (!opened) return opened;
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
+  let fd: number;
+  try {
+    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    if (NOT_A_FILE.has(errorCode(e) ?? "")) return null;
+    throw e;
+  }
   try {
     let filled = 0;
-    while (filled < opened.size) {
-      const n = cb.readSync(opened.fd, into, filled, opened.size - filled, null);
+    while (filled < into.length) {
+      const n = cb.readSync(fd, into, filled, into.length - filled, null);
       if (n === 0) break;
       filled += n;
     }
-    return filled;
+    if (filled === into.length && cb.readSync(fd, PROBE, 0, 1, null) === 0) return filled;
+    // Shorter or longer than asked: only now is it worth a stat, to tell a FIFO or device from a file.
+    if (!cb.fstatSync(fd).isFile()) return null;
+    return filled < into.length ? filled : undefined;
+  } catch (e) {
+    if (NOT_A_FILE.has(errorCode(e) ?? "")) return null;
+    throw e;
   } finally {
-    cb.closeSync(opened.fd);
+    cb.closeSync(fd);
   }
 }
+
+/** What open or read of a path that is not a readable file fails with (ELOOP, EMLINK: a symlink under O_NOFOLLOW). */
+const NOT_A_FILE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EMLINK", "EISDIR", "EAGAIN", "ENXIO", "ENODEV"]);
 
 /** readdir and an lstat per entry as blocking calls: a directory in the cache costs microseconds per entry. */
 function lstatDirSync(cb: typeof NodeFsCb, path: string): Array<{ name: string; info: FileInfo }> {

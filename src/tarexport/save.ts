@@ -18,6 +18,7 @@ import { gunzipStream } from "../compress/index.ts";
 import { tarSplitTarLength } from "../tar/tarsplit-assemble.ts";
 import { TypeFlag, writeTar, type TarEntry } from "../tar/writer.ts";
 import { fileReadable } from "../io/file-stream.ts";
+import { ReadAheadSequence } from "../io/read-ahead.ts";
 import { isFullIdentifier, parseNormalizedNamed, tagNameOnly, type Reference } from "../reference/reference.ts";
 import { chtimesSeconds, compareUtf8 } from "../format/go-json.ts";
 import { v1ImageFromConfig, v1Layers } from "./v1.ts";
@@ -46,11 +47,14 @@ interface TreeEntry {
   kind: "dir" | "file" | "symlink";
   mtime: number;
   size?: number;
-  body?: () => ReadableStream<Uint8Array> | Uint8Array;
+  /** Bytes, or a layer's tar, opened when the archive reaches it. */
+  body?: Uint8Array | (() => ReadableStream<Uint8Array>);
   linkname?: string;
 }
 
 const encoder = new TextEncoder();
+/** How far the next layer's tar may run ahead of the one being written. */
+const READ_AHEAD_BYTES = 32 << 20;
 
 /** moby `parseNames`: IDs, ID prefixes, `name` (every tag of it), `name:tag`. */
 async function resolveImages(store: SaveStores, names: readonly string[]): Promise<ImageToSave[]> {
@@ -124,41 +128,50 @@ export async function saveImages(store: SaveStores, names: readonly string[], op
     throw e;
   }
   entries.sort(walkOrder);
-  const tar = writeTar(entries.map(toTarEntry));
+  const layerTars = new ReadAheadSequence(entries.flatMap((e) => (typeof e.body === "function" ? [e.body] : [])), READ_AHEAD_BYTES);
+  let nextTar = 0;
+  const tar = writeTar(entries.map((e) => toTarEntry(e, layerTars, typeof e.body === "function" ? nextTar++ : -1)));
   const reader = tar.getReader();
+  const stopAll = async (reason?: unknown) => {
+    await layerTars.cancel(reason);
+    await releaseAll();
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { done, value } = await reader.read();
         if (done) {
-          await releaseAll();
+          await stopAll();
           controller.close();
         } else {
           controller.enqueue(value);
         }
       } catch (e) {
-        await releaseAll();
+        await stopAll(e);
         throw e;
       }
     },
     async cancel(reason) {
       await reader.cancel(reason).catch(() => {});
-      await releaseAll();
+      await stopAll(reason);
     },
   }, { highWaterMark: 0 });
 }
 
-/** Headers as Go's tar.FileInfoHeader gives them for Docker's temp files: root-owned, type bits in the mode. */
-function toTarEntry(e: TreeEntry): TarEntry {
+/**
+ * Headers as Go's tar.FileInfoHeader gives them for Docker's temp files: root-owned, type bits
+ * in the mode. A layer's tar is the `tarIndex`-th of `layerTars`, opened when the writer reaches it.
+ */
+function toTarEntry(e: TreeEntry, layerTars: ReadAheadSequence, tarIndex: number): TarEntry {
   const common = { uid: 0, gid: 0, uname: "root", gname: "root", mtime: e.mtime };
   if (e.kind === "dir") return { header: { ...common, name: `${e.path}/`, typeflag: TypeFlag.dir, mode: 0o40755, size: 0 } };
   if (e.kind === "symlink") return { header: { ...common, name: e.path, typeflag: TypeFlag.symlink, mode: 0o120777, size: 0, linkname: e.linkname } };
-  return { header: { ...common, name: e.path, typeflag: TypeFlag.reg, mode: 0o100644, size: e.size! }, body: e.body!() };
+  return { header: { ...common, name: e.path, typeflag: TypeFlag.reg, mode: 0o100644, size: e.size! }, body: typeof e.body === "function" ? async () => layerTars.open(tarIndex) : e.body! };
 }
 
 function bytesEntry(path: string, data: string | Uint8Array, mtime: number): TreeEntry {
   const bytes = typeof data === "string" ? encoder.encode(data) : data;
-  return { path, kind: "file", mtime, size: bytes.length, body: () => bytes };
+  return { path, kind: "file", mtime, size: bytes.length, body: bytes };
 }
 
 function createdSeconds(image: StoredImage): number {
