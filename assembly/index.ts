@@ -4,6 +4,7 @@ import {
 } from "./layout";
 import { buildCrcTables, crc64Update } from "./crc64";
 import { entryCount, scan as scanWindow, scanStop, stopReason } from "./scan";
+import { setTsPos, tarSplitBytes, tarSplitLayout, tarSplitReset, tarSplitScan as scanTarSplit, tsOpCount, tsPos, tsTotal } from "./tarsplit";
 
 let crcTables: usize = 0;
 let crcState: usize = 0; // one u64 the host reads and writes around `crc64`
@@ -44,3 +45,25 @@ export function scan(pos: u32, end: u32, flags: u32): u32 {
 export function crc64(ptr: usize, len: usize): void {
   store<u64>(crcState, crc64Update(crcTables, load<u64>(crcState), ptr, len));
 }
+
+/** Adds the tar-split scanner's areas (tarsplit.ts) after the window; own-memory instances only. */
+export function tarSplitInit(): void {
+  const base = (window + WINDOW_SIZE + WINDOW_SLACK + 0xffff) & ~(<usize>0xffff);
+  const top = base + tarSplitBytes();
+  const need = <i32>((top + 0xffff) >> 16) - memory.size();
+  if (need > 0) memory.grow(need);
+  tarSplitLayout(base);
+  tarSplitReset();
+}
+
+export { tarSplitOps, tarSplitOut, tarSplitReset } from "./tarsplit";
+
+/** tarsplit.ts `tarSplitScan` over the window; the ops count, cursor and length sum are read after. */
+export function tarSplitScan(end: u32, flags: u32): u32 {
+  return scanTarSplit(window, end, flags);
+}
+export function tarSplitPos(): u32 { return tsPos; }
+export function tarSplitOpCount(): u32 { return tsOpCount; }
+export function tarSplitTotal(): f64 { return tsTotal; }
+/** The host moved the unread input to `pos` (the start of the window, after a compaction). */
+export function tarSplitSetPos(pos: u32): void { setTsPos(pos); }

@@ -7,6 +7,7 @@ import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
 import { payloadOf, TarSplitLines } from "./tarsplit-lines.ts";
+import { TarSplitScanner } from "./tarsplit-scan.ts";
 import { assembleInWindow, type AssembleOffload, type TarSplitReadInto } from "./tarsplit-fast.ts";
 import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter, type SizedSource, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { concatBytes } from "../io/bytes.ts";
@@ -37,7 +38,7 @@ function recordOf(lines: TarSplitLines): TarSplitRecord {
  * decoding payloads: `docker save` needs it for the layer.tar header before streaming the layer.
  */
 export async function tarSplitTarLength(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
-  const lines = new TarSplitLines();
+  const lines = await TarSplitScanner.create();
   let length = 0;
   for await (const chunk of chunksOf(input)) {
     lines.push(chunk);

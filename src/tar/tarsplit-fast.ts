@@ -9,7 +9,8 @@ import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE } from "./tarsplit-json.ts";
-import { base64DecodeInto, base64Length, lenientPayload, payloadOf, TarSplitLines, type LineRecord } from "./tarsplit-lines.ts";
+import { base64DecodeInto, base64Length, lenientPayload, payloadOf, type LineRecord } from "./tarsplit-lines.ts";
+import { TarSplitScanner } from "./tarsplit-scan.ts";
 import { direct, missing, readSmall, shorter, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { WindowOut, WorkerOut, type ChunkOut } from "./tarsplit-out.ts";
 import type { CrcOffload } from "../worker/crc-offload.ts";
@@ -37,7 +38,7 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
   const out: ChunkOut = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(await TarEngine.create());
   const byName = out instanceof WorkerOut && out.dir !== undefined ? out : undefined;
   const guard = new DuplicateGuard();
-  const lines = new TarSplitLines();
+  const lines = await TarSplitScanner.create();
   const reader = input.getReader();
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -54,7 +55,10 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
   /** The expected CRC: 8 bytes, or whatever else the record holds (which then fails the check). */
   const expectedCrc = (rec: LineRecord): Uint8Array | null => {
     if (rec.b64Start >= 0 && base64Length(rec.src, rec.b64Start, rec.b64End) === 8 && base64DecodeInto(rec.src, rec.b64Start, rec.b64End, crc, 0) === 8) return crc;
-    return payloadOf(rec);
+    const payload = payloadOf(rec);
+    if (payload?.length !== 8) return payload;
+    crc.set(payload); // the scanner's views last only until its next record
+    return crc;
   };
 
   let failure: unknown;

@@ -185,16 +185,21 @@ export class TarSplitLines {
   }
 
   private fromRecord(r: TarSplitRecord): void {
-    const rec = this.rec;
-    rec.type = r.type;
-    rec.name = r.name;
-    rec.nameRaw = r.nameRaw;
-    rec.size = r.size ?? 0;
-    rec.payload = r.payload;
-    rec.b64Start = rec.b64End = -1;
-    rec.ascii = false;
-    rec.position = r.position;
+    recordInto(this.rec, r);
   }
+
+}
+
+/** A record from the JSON path into a LineRecord (its payload decoded). */
+export function recordInto(rec: LineRecord, r: TarSplitRecord): void {
+  rec.type = r.type;
+  rec.name = r.name;
+  rec.nameRaw = r.nameRaw;
+  rec.size = r.size ?? 0;
+  rec.payload = r.payload;
+  rec.b64Start = rec.b64End = -1;
+  rec.ascii = false;
+  rec.position = r.position;
 }
 
 /** Parses a line of exactly Go's shape into `rec`; false for any other line. */
