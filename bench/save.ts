@@ -11,6 +11,7 @@ import { openStore } from "../src/store/root.ts";
 import { loadImages } from "../src/tarexport/load.ts";
 import { saveImages } from "../src/tarexport/save.ts";
 import { writeStreamTo } from "../src/io/file-stream.ts";
+import { layerTarChunks } from "../src/io/chunk-pool.ts";
 import { ARCHIVE, DATA_DIR, IMAGE_TAG, compareRuns, ensureImageData, sh, timed } from "./_image-data.ts";
 
 const TARGET = 1.5;
@@ -37,7 +38,7 @@ try {
       const tar = await saveImages(store, [IMAGE_TAG], { runtime });
       const handle = await files.open(OUT, "w", 0o644);
       try {
-        await writeStreamTo(handle, tar);
+        await writeStreamTo(handle, tar, { recycle: (c) => layerTarChunks.release(c) }); // as `wharf save -o` does
       } finally {
         await handle.close();
       }

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { saveImages } from "../src/tarexport/save.ts";
 import { writeFileAtomic } from "../src/fs/atomic.ts";
+import { layerTarChunks } from "../src/io/chunk-pool.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
@@ -36,7 +37,8 @@ export default defineCommand({
         }),
       );
       // Temp file, fsync, rename: a failed save never leaves a half archive under the name asked for.
-      await writeFileAtomic(ctx.runtime.files!, args.output, counted, { mode: 0o644 }).finally(() => bar.done());
+      // The archive's chunks are ours alone: each layer chunk's buffer is reused once written.
+      await writeFileAtomic(ctx.runtime.files!, args.output, counted, { mode: 0o644, recycle: (c) => layerTarChunks.release(c) }).finally(() => bar.done());
     });
   },
 });

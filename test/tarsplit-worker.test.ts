@@ -12,6 +12,8 @@ import { openDriver } from "../src/graphdriver/registry.ts";
 import type { FilesPort } from "../src/ports.ts";
 import { writeTar, type TarEntry } from "../src/tar/writer.ts";
 import { crcOffload } from "../src/worker/crc-offload.ts";
+import { writeStreamTo } from "../src/io/file-stream.ts";
+import { layerTarChunks } from "../src/io/chunk-pool.ts";
 
 const rt = await getRuntime();
 const files = rt.files as FilesPort;
@@ -132,6 +134,20 @@ for (const name of ["overlay2", "vfs"]) {
     await files.rename(`${diff}/small/4`, `${root}/outside`);
     await files.symlink(`${root}/outside`, `${diff}/small/4`);
     assert.is(await failure(layer.tarStream()), 'tar-split: file "small/4/f0.txt" is missing');
+    await store.release(layer);
+  });
+
+  test(`${name}: written with its chunks recycled (as save -o does), the layer is byte-identical, again and again`, async () => {
+    const { store, layer } = await registered(name);
+    for (let i = 0; i < 3; i++) {
+      const out = `${root}/layer-${i}.tar`;
+      const handle = await files.open(out, "w", 0o644);
+      await writeStreamTo(handle, layer.tarStream(), { recycle: (c) => layerTarChunks.release(c) });
+      await handle.close();
+      const got = await files.readFile(out);
+      assert.is(got.length, layerTar.length);
+      assert.ok(got.every((b, k) => b === layerTar[k]), `write ${i} differs`);
+    }
     await store.release(layer);
   });
 

@@ -5,9 +5,9 @@
  */
 import type { FileHandle, FilesPort } from "../ports.ts";
 import { isWharfError } from "../errors.ts";
-import { writeStreamTo } from "../io/file-stream.ts";
+import { writeStreamTo, type WriteStreamOptions } from "../io/file-stream.ts";
 
-export interface AtomicWriteOptions {
+export interface AtomicWriteOptions extends WriteStreamOptions {
   /** Permission bits of the result, exactly (not masked by the umask). Default 0o644. */
   mode?: number;
 }
@@ -24,7 +24,7 @@ export async function writeFileAtomic(
   const handle = await files.open(temp, "wx", mode);
   let closed = false;
   try {
-    await writeAll(handle, data);
+    await (data instanceof Uint8Array ? handle.write(data) : writeStreamTo(handle, data, options));
     await handle.sync();
     closed = true;
     await handle.close();
@@ -36,10 +36,6 @@ export async function writeFileAtomic(
     throw e;
   }
   await syncDir(files, dir);
-}
-
-function writeAll(handle: FileHandle, data: Uint8Array | ReadableStream<Uint8Array>): Promise<void> {
-  return data instanceof Uint8Array ? handle.write(data) : writeStreamTo(handle, data);
 }
 
 /** fsync of a directory makes a rename durable; file systems that cannot do it are skipped. */

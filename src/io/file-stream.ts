@@ -40,21 +40,27 @@ export function fileReadable(handle: FileHandle, prefix?: Uint8Array, sizeHint?:
   );
 }
 
+export interface WriteStreamOptions {
+  /** Called with each chunk once written: for a caller that owns the stream's chunks (ChunkPool.release). */
+  recycle?: (chunk: Uint8Array) => void;
+}
+
 /**
  * Writes a stream into an open file, chunk by chunk (the file is not closed). The next chunk is
  * pulled while the last one is being written (a chunk, once read, is the consumer's), so the
  * producer's work overlaps the write instead of alternating with it.
  */
-export async function writeStreamTo(handle: FileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
+export async function writeStreamTo(handle: FileHandle, stream: ReadableStream<Uint8Array>, options: WriteStreamOptions = {}): Promise<void> {
   const reader = stream.getReader();
   let writing: Promise<void> | undefined;
+  const recycle = options.recycle;
   try {
     for (;;) {
       const next = reader.read();
       if (writing) await Promise.all([writing, next]);
       const { done, value } = await next;
       if (done) return;
-      writing = handle.write(value);
+      writing = recycle ? handle.write(value).then(() => recycle(value)) : handle.write(value);
       writing.catch(() => {}); // awaited with the next read
     }
   } catch (e) {

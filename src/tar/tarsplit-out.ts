@@ -7,6 +7,7 @@
 import type { TarEngine } from "./engine.ts";
 import type { ChunkChecks, CrcOffload } from "../worker/crc-offload.ts";
 import { RANGE_END, RANGE_START } from "../worker/protocol.ts";
+import { layerTarChunks } from "../io/chunk-pool.ts";
 import { crcFailed, endsAt, longer, release, shorter, type SizedSource } from "./tarsplit-common.ts";
 
 export interface ChunkOut {
@@ -27,8 +28,6 @@ export interface ChunkOut {
   /** The stream stopped (done or not): earlier failures win over `error`, if any. */
   close(error?: unknown): Promise<void>;
 }
-
-const READ_STEP = 1 << 20;
 
 /** Chunks built in the engine window, each file checked where it lands. */
 export class WindowOut implements ChunkOut {
@@ -97,7 +96,7 @@ export class WindowOut implements ChunkOut {
 
 /** Chunks in flight on the worker, at most this many at once. */
 const IN_FLIGHT = 8;
-const CHUNK = 1 << 20;
+const CHUNK = layerTarChunks.size;
 const NO_CRC = new Uint8Array(8);
 
 /**
@@ -105,7 +104,7 @@ const NO_CRC = new Uint8Array(8);
  * files are read there by the worker too (`fileByName`), and the main thread only parses.
  */
 export class WorkerOut implements ChunkOut {
-  buf = new Uint8Array(CHUNK);
+  buf: Uint8Array = layerTarChunks.get();
   readonly cap = CHUNK;
   fill = 0;
   private readonly streamID: number;
@@ -128,7 +127,7 @@ export class WorkerOut implements ChunkOut {
   async *take(): AsyncGenerator<Uint8Array> {
     if (this.fill === 0) return;
     const chunk = this.buf.subarray(0, this.fill);
-    this.buf = new Uint8Array(CHUNK);
+    this.buf = layerTarChunks.get();
     this.fill = 0;
     yield* this.send(chunk);
   }
@@ -142,7 +141,7 @@ export class WorkerOut implements ChunkOut {
       let left = size;
       let flags = RANGE_START;
       while (left > 0) {
-        const piece = new Uint8Array(Math.min(left, READ_STEP));
+        const piece = left >= CHUNK ? layerTarChunks.get() : new Uint8Array(left);
         for (let filled = 0; filled < piece.length;) {
           const n = await source.read(piece.subarray(filled));
           if (n === 0) throw shorter(label, left - filled);
@@ -184,7 +183,12 @@ export class WorkerOut implements ChunkOut {
   private async *send(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
     const checks = this.checks;
     this.checks = emptyChecks();
-    yield* this.queue(checks.ranges.length === 0 ? Promise.resolve(chunk) : this.offload.check(this.streamID, chunk, checks, this.dir));
+    if (checks.ranges.length === 0) {
+      yield* this.queue(Promise.resolve(chunk));
+      return;
+    }
+    // The buffer comes back from the worker as a new ArrayBuffer: still the pool's.
+    yield* this.queue(this.offload.check(this.streamID, chunk, checks, this.dir).then((back) => (layerTarChunks.adopt(back.buffer), back)));
   }
 
   private async *queue(chunk: Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
