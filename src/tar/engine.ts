@@ -182,11 +182,21 @@ export class TarEngine {
     this.exports.crc64(this.windowPtr + offset, length);
   }
 
-  /** Whether the CRC so far equals `expected` (8 big-endian bytes, as tar-split stores it). */
-  crcIs(expected: Uint8Array | null): boolean {
-    if (!expected || expected.length !== 8) return false;
-    for (let i = 0; i < 8; i++) if (this.memory.getUint8(this.crcPtr + 7 - i) !== expected[i]) return false;
+  /** Whether the CRC so far equals `expected` (8 big-endian bytes, as tar-split stores it; at `at` when given). */
+  crcIs(expected: Uint8Array | null, at?: number): boolean {
+    if (!expected || (at === undefined ? expected.length !== 8 : expected.length < at + 8)) return false;
+    const from = at ?? 0;
+    for (let i = 0; i < 8; i++) if (this.memory.getUint8(this.crcPtr + 7 - i) !== expected[from + i]) return false;
     return true;
+  }
+
+  /** The CRC held in engine memory, to carry it elsewhere; `crcSet` puts one back. */
+  crcGet(): bigint {
+    return this.memory.getBigUint64(this.crcPtr, true);
+  }
+
+  crcSet(crc: bigint): void {
+    this.memory.setBigUint64(this.crcPtr, crc, true);
   }
 
   crcWindow(crc: bigint, offset: number, length: number): bigint {

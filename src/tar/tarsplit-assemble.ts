@@ -39,13 +39,17 @@ function recordOf(lines: TarSplitLines): TarSplitRecord {
  */
 export async function tarSplitTarLength(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
   const lines = await TarSplitScanner.create();
-  let length = 0;
-  for await (const chunk of chunksOf(input)) {
-    lines.push(chunk);
-    length += lines.lengthOf();
+  try {
+    let length = 0;
+    for await (const chunk of chunksOf(input)) {
+      lines.push(chunk);
+      length += lines.lengthOf();
+    }
+    lines.finish();
+    return length + lines.lengthOf();
+  } finally {
+    lines.release();
   }
-  lines.finish();
-  return length + lines.lengthOf();
 }
 
 function chunksOf(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {

@@ -144,6 +144,7 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
     failure = e;
     ended = true;
   } finally {
+    lines.release();
     if (!inputDone) await reader.cancel().catch(() => {});
     reader.releaseLock();
     // Stopped by the consumer: nothing more will be read, and no error is wanted.

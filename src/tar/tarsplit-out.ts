@@ -177,7 +177,13 @@ export class WorkerOut implements ChunkOut {
     if (!(flags & RANGE_END)) return;
     const valid = expected !== null && expected.length === 8;
     if (!valid && c.invalid < 0) c.invalid = c.labels.length - 1;
-    c.expected.push(valid ? expected.slice() : NO_CRC);
+    if (c.expected.length < (c.ends + 1) * 8) {
+      const grown = new Uint8Array(c.expected.length * 2);
+      grown.set(c.expected);
+      c.expected = grown;
+    }
+    c.expected.set(valid ? expected : NO_CRC, c.ends * 8);
+    c.ends++;
   }
 
   private async *send(chunk: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -209,5 +215,5 @@ export class WorkerOut implements ChunkOut {
 }
 
 function emptyChecks(): ChunkChecks {
-  return { ranges: [], expected: [], labels: [], reads: [], invalid: -1 };
+  return { ranges: [], expected: new Uint8Array(8 * 256), ends: 0, labels: [], reads: [], invalid: -1 };
 }

@@ -14,8 +14,13 @@ const OP_SEGMENT = 1, OP_FILE = 2, SEGMENT_NULL = 1;
 const TS_FINAL = 1, TS_LENGTH = 2;
 const TS_NEED_INPUT = 0;
 
+/** Engines kept for reuse; more than one reassembly (and a length pass) may run at once. */
+const IDLE_ENGINES = 4;
+const idleEngines: ScannerExports[] = [];
+
 interface ScannerExports extends TarEngineExports {
   tarSplitInit(): void;
+  tarSplitReset(): void;
   tarSplitOut(): number;
   tarSplitOps(): number;
   tarSplitScan(end: number, flags: number): number;
@@ -50,8 +55,10 @@ export class TarSplitScanner {
   private pendingText: string | undefined;
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
+  private released = false;
+
   private constructor(private readonly engine: ScannerExports) {
-    engine.tarSplitInit(); // grows memory: views only after
+    engine.tarSplitReset();
     const buffer = engine.memory.buffer;
     this.memory = new Uint8Array(buffer);
     this.window = new Uint8Array(buffer, engine.windowPtr(), engine.windowSize());
@@ -61,8 +68,21 @@ export class TarSplitScanner {
     this.opSizes = new Float64Array(buffer);
   }
 
+  /** A scanner on an idle engine, or a new one (engines are kept for reuse: each is a few MiB). */
   static async create(): Promise<TarSplitScanner> {
-    return new TarSplitScanner((await instantiateTarEngine()) as ScannerExports);
+    let engine = idleEngines.pop();
+    if (!engine) {
+      engine = (await instantiateTarEngine()) as ScannerExports;
+      engine.tarSplitInit(); // grows memory: views only after
+    }
+    return new TarSplitScanner(engine);
+  }
+
+  /** Hands the engine back for another scanner; this one must not be used again. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (idleEngines.length < IDLE_ENGINES) idleEngines.push(this.engine);
   }
 
   push(chunk: Uint8Array): void {

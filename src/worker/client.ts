@@ -1,8 +1,9 @@
 /**
- * The main thread's side of the wharf worker (jobs.ts): jobs go out in order and replies come
- * back in the same order. One worker per runtime, shared by every user; it keeps the process
- * alive only while jobs are in flight. `workerClient` answers undefined when the runtime has no
- * workers or the worker cannot start, and callers then do the work inline.
+ * The main thread's side of the wharf workers (jobs.ts): jobs go out in order and replies come
+ * back in the same order. One worker per runtime, shared by every user (and a second for work
+ * that splits, `workerClients`); each keeps the process alive only while jobs are in flight.
+ * `workerClient` answers undefined when the runtime has no workers or the worker cannot start,
+ * and callers then do the work inline.
  */
 import type { WorkerPort, WorkersPort } from "../ports.ts";
 import type { WorkerJob } from "./protocol.ts";
@@ -13,9 +14,10 @@ import type { WorkerJob } from "./protocol.ts";
  */
 export const WORKER_WORTH_BYTES = 8 << 20;
 
+let nextStream = 1;
+
 export class WorkerClient {
   private readonly waiting: Array<{ resolve: (reply: unknown) => void; reject: (error: Error) => void }> = [];
-  private nextStream = 1;
   private broken: Error | undefined;
 
   constructor(private readonly worker: WorkerPort) {
@@ -37,9 +39,14 @@ export class WorkerClient {
     return this.broken !== undefined;
   }
 
-  /** A new stream id, for jobs whose state carries from one to the next. */
+  /** Jobs sent and not yet answered. */
+  get inFlight(): number {
+    return this.waiting.length;
+  }
+
+  /** A new stream id (unique across workers), for jobs whose state carries from one to the next. */
   openStream(): number {
-    return this.nextStream++;
+    return nextStream++;
   }
 
   /** Sends a job that gets a reply; `transfer`red buffers are the worker's until it answers. */
@@ -63,7 +70,21 @@ export class WorkerClient {
   }
 }
 
-const shared = new WeakMap<WorkersPort, { client: Promise<WorkerClient | undefined>; ready?: WorkerClient }>();
+const shared = new WeakMap<WorkersPort, { client: Promise<WorkerClient | undefined>; ready?: WorkerClient; more?: Promise<WorkerClient | undefined> }>();
+
+/**
+ * The runtime's workers for work that splits into independent jobs (reassembly's file reads
+ * and checks): the shared one, and a second started on first call. Empty without workers; one
+ * when the second cannot start.
+ */
+export async function workerClients(workers: WorkersPort | undefined): Promise<WorkerClient[]> {
+  const first = await workerClient(workers);
+  if (!first || !workers) return [];
+  const known = shared.get(workers)!;
+  known.more ??= start(workers);
+  const second = await known.more;
+  return second && !second.isBroken ? [first, second] : [first];
+}
 
 /** The runtime's worker once it answers; undefined without workers or when it fails to start. */
 export function workerClient(workers: WorkersPort | undefined): Promise<WorkerClient | undefined> {

@@ -1,19 +1,21 @@
 /**
- * tar-split reassembly's file reads and CRC-64 checks on a worker thread (jobs.ts), so the main
- * thread only parses records and hands chunks on (the worker is client.ts's, shared). When the
- * runtime has no workers, or the worker cannot start, `crcOffload` answers undefined and
- * reassembly works inline.
+ * tar-split reassembly's file reads and CRC-64 checks on worker threads (jobs.ts), so the main
+ * thread only parses records and hands chunks on (the workers are client.ts's, shared). When
+ * the runtime has no workers, or none can start, `crcOffload` answers undefined and reassembly
+ * works inline.
  */
 import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { WorkersPort } from "../ports.ts";
-import { workerClient, type WorkerClient } from "./client.ts";
+import { workerClients, type WorkerClient } from "./client.ts";
 import { crcFailed, longer, missing, shorter } from "../tar/tarsplit-common.ts";
-import type { CrcJob, CrcReply, RangeFailure } from "./protocol.ts";
+import { RANGE_END, RANGE_START, type CrcJob, type CrcReply, type RangeFailure } from "./protocol.ts";
 
 /** A chunk's work: ranges as in CrcJob, each RANGE_END range's expected CRC and every range's file name. */
 export interface ChunkChecks {
   ranges: number[];
-  expected: Uint8Array[];
+  /** 8 bytes per RANGE_END range, `ends` of them (the array may be longer). */
+  expected: Uint8Array;
+  ends: number;
   /** The file name of each range (triple). */
   labels: string[];
   /** Per range: the worker reads the file into it first. */
@@ -22,13 +24,20 @@ export interface ChunkChecks {
   invalid: number;
 }
 
-/** CRC jobs (and file reads) for one worker client. */
+/**
+ * CRC jobs (and file reads) spread over the workers: each chunk to the least busy one, except
+ * a chunk that continues a file from the chunk before, which goes where that one went (its
+ * open CRC is there). Replies come back per worker in order; the caller keeps chunk order.
+ */
 export class CrcOffload {
-  constructor(private readonly client: WorkerClient) {}
+  /** Streams whose last chunk left a file open, and the worker holding its CRC. */
+  private readonly pinned = new Map<number, WorkerClient>();
+
+  constructor(private readonly clients: readonly WorkerClient[]) {}
 
   /** A new stream id: a file's CRC carries from one chunk to the next within a stream. */
   openStream(): number {
-    return this.client.openStream();
+    return this.clients[0]!.openStream();
   }
 
   /**
@@ -37,12 +46,16 @@ export class CrcOffload {
    * failing file's error. `dir`: where the ranges to read are read from.
    */
   async check(stream: number, chunk: Uint8Array, checks: ChunkChecks, dir?: string): Promise<Uint8Array> {
-    const expected = new Uint8Array(checks.expected.length * 8);
-    checks.expected.forEach((e, i) => expected.set(e, i * 8));
+    const expected = checks.expected.subarray(0, checks.ends * 8);
     const { byteOffset, length } = chunk; // the view is detached once the buffer is sent
     const job: CrcJob = { kind: "crc", stream, buf: chunk.buffer as ArrayBuffer, ranges: checks.ranges, expected };
     if (dir !== undefined && checks.reads.some(Boolean)) job.read = { dir, names: checks.labels.map((l, i) => (checks.reads[i] ? l : null)) };
-    const reply = await this.client.send<CrcReply>(job, [job.buf]);
+    const ranges = checks.ranges;
+    const continues = ranges.length > 0 && !(ranges[2]! & RANGE_START);
+    const client = (continues && this.pinned.get(stream)) || this.leastBusy();
+    if (ranges.length > 0 && !(ranges[ranges.length - 1]! & RANGE_END)) this.pinned.set(stream, client);
+    else this.pinned.delete(stream);
+    const reply = await client.send<CrcReply>(job, [job.buf]);
     let failed = reply.failed;
     let reason = reply.reason;
     if (checks.invalid >= 0 && (failed < 0 || checks.invalid < failed)) {
@@ -53,9 +66,16 @@ export class CrcOffload {
     return new Uint8Array(reply.buf, byteOffset, length);
   }
 
-  /** Forgets a stream's state on the worker (its open CRC, its reader's cache). */
+  /** Forgets a stream's state on the workers (its open CRC, its reader's cache). */
   endStream(stream: number): void {
-    this.client.post({ kind: "end-stream", stream });
+    this.pinned.delete(stream);
+    for (const client of this.clients) client.post({ kind: "end-stream", stream });
+  }
+
+  private leastBusy(): WorkerClient {
+    let best = this.clients[0]!;
+    for (const c of this.clients) if (c.inFlight < best.inFlight) best = c;
+    return best;
   }
 }
 
@@ -67,8 +87,8 @@ function failure(label: string, reason: RangeFailure): WharfError {
   return new WharfError((reason.code ?? "IO") as WharfErrorCode, reason.error);
 }
 
-/** The runtime's worker for CRC jobs; undefined without workers or when it fails to start. */
+/** The runtime's workers for CRC jobs; undefined without workers or when none starts. */
 export async function crcOffload(workers: WorkersPort | undefined): Promise<CrcOffload | undefined> {
-  const client = await workerClient(workers);
-  return client && new CrcOffload(client);
+  const clients = await workerClients(workers);
+  return clients.length > 0 ? new CrcOffload(clients) : undefined;
 }

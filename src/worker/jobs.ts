@@ -44,7 +44,6 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
 function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, reader: Reader | undefined): CrcReply {
   const bytes = new Uint8Array(job.buf);
   const window = engine.window;
-  let crc = open.get(job.stream) ?? 0n;
   let expectedAt = 0;
   const fail = (i: number, reason: RangeFailure): CrcReply => {
     open.delete(job.stream);
@@ -67,21 +66,23 @@ function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, r
       if (got === undefined) return fail(i, "longer");
       if (got < length) return fail(i, { shorter: length - got });
     }
-    if (flags & RANGE_START) crc = 0n;
+    // The CRC lives in engine memory; only a file that continues from the last chunk brings one.
+    if (flags & RANGE_START) engine.crcStart();
+    else engine.crcSet(open.get(job.stream) ?? 0n);
     // Through the engine window a window-full at a time.
     for (let at = offset; at < offset + length;) {
       const n = Math.min(offset + length - at, window.length);
       window.set(bytes.subarray(at, at + n), 0);
-      crc = engine.crcWindow(crc, 0, n);
+      engine.crcAdd(0, n);
       at += n;
     }
     if (flags & RANGE_END) {
-      if (!sameCrc(crc, job.expected, expectedAt)) return fail(i, "crc");
+      if (!engine.crcIs(job.expected, expectedAt)) return fail(i, "crc");
       expectedAt += 8;
     }
   }
   const last = job.ranges.length - 3;
-  if (last >= 0 && !(job.ranges[last + 2]! & RANGE_END)) open.set(job.stream, crc);
+  if (last >= 0 && !(job.ranges[last + 2]! & RANGE_END)) open.set(job.stream, engine.crcGet());
   else open.delete(job.stream);
   return { kind: "crc", buf: job.buf, failed: -1 };
 }
@@ -100,13 +101,4 @@ async function createFiles(files: FilesPort | undefined, job: CreateJob): Promis
     }
   }
   return { kind: "create", buf: job.buf, failures };
-}
-
-function sameCrc(crc: bigint, expected: Uint8Array, at: number): boolean {
-  if (expected.length < at + 8) return false;
-  for (let i = 7; i >= 0; i--) {
-    if (Number(crc & 0xffn) !== expected[at + i]) return false;
-    crc >>= 8n;
-  }
-  return true;
 }
