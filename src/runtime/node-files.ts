@@ -175,8 +175,10 @@ const PROBE = new Uint8Array(1);
 
 /**
  * readFileInto without a stat (a stat per file cost more than its read): opened without
- * following a final symlink or waiting on a FIFO, read until `into` is full, then one byte more
- * to tell a larger file; a stat only when the length is off. What is not a file is missing.
+ * following a final symlink or waiting on a FIFO, read until a short read (a caller that leaves a
+ * byte of room past the size it expects needs one read per file) or until `into` is full, then
+ * one byte more to tell a larger file; a stat only when nothing or too much came. What is not a
+ * file is missing.
  */
 function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): number | null | undefined {
   const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
@@ -190,12 +192,17 @@ function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): numb
   try {
     let filled = 0;
     while (filled < into.length) {
-      const n = cb.readSync(fd, into, filled, into.length - filled, null);
-      if (n === 0) break;
+      const want = into.length - filled;
+      const n = cb.readSync(fd, into, filled, want, null);
       filled += n;
+      if (n < want) break; // a short read is a regular file's end: no read of nothing to confirm it
     }
-    if (filled === into.length && cb.readSync(fd, PROBE, 0, 1, null) === 0) return filled;
-    // Shorter or longer than asked: only now is it worth a stat, to tell a FIFO or device from a file.
+    if (filled === into.length) {
+      if (cb.readSync(fd, PROBE, 0, 1, null) === 0) return filled;
+    } else if (filled > 0) {
+      return filled;
+    }
+    // Empty, or more than fits: only now is a stat worth it, to tell a FIFO or device from a file.
     if (!cb.fstatSync(fd).isFile()) return null;
     return filled < into.length ? filled : undefined;
   } catch (e) {
