@@ -27,6 +27,11 @@ export interface FileHandle {
   read(into: Uint8Array, position?: number | null): Promise<number>;
   /** Writes all of `data`. */
   write(data: Uint8Array, position?: number | null): Promise<void>;
+  /**
+   * Optional: `write` at the file offset as a blocking call, where a runtime offers one. Into the
+   * page cache it costs less than the hop to an I/O thread (writeStreamTo uses it).
+   */
+  writeSync?(data: Uint8Array): void;
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getRuntime } from "../src/runtime/index.ts";
 import { isWharfError } from "../src/errors.ts";
+import { writeStreamTo } from "../src/io/file-stream.ts";
 import type { FilesPort, ProcessesPort } from "../src/ports.ts";
 
 const rt = await getRuntime();
@@ -62,6 +63,27 @@ test("write, read, open with positions", async () => {
   assert.is(dec.decode(await files.readFile(`${dir}/f`)), "abXYef!");
   await rejectsWith(files.open(`${dir}/f`, "wx"), "IO", "EEXIST");
   await rejectsWith(files.readFile(`${dir}/missing`), "IO", "ENOENT");
+});
+
+test("writeSync writes at the file offset, after and before async writes; writeStreamTo the same either way", async () => {
+  const h = await files.open(`${dir}/ws`, "w");
+  assert.ok(h.writeSync, `${rt.name} files have a blocking write`);
+  await h.write(enc.encode("ab"));
+  h.writeSync!(enc.encode("cdef"));
+  await h.write(enc.encode("g"));
+  await h.close();
+  assert.is(dec.decode(await files.readFile(`${dir}/ws`)), "abcdefg");
+  const chunks = Array.from({ length: 40 }, (_, i) => enc.encode(`chunk ${i};`.repeat(i + 1)));
+  const stream = () => new ReadableStream<Uint8Array>({ start(c) { for (const x of chunks) c.enqueue(x); c.close(); } });
+  const blocking = await files.open(`${dir}/ws1`, "w");
+  await writeStreamTo(blocking, stream());
+  await blocking.close();
+  const plain = await files.open(`${dir}/ws2`, "w");
+  await writeStreamTo({ read: plain.read, write: plain.write, sync: plain.sync, close: plain.close }, stream()); // the async path
+  await plain.close();
+  const want = chunks.map((c) => dec.decode(c)).join("");
+  assert.is(dec.decode(await files.readFile(`${dir}/ws1`)), want);
+  assert.is(dec.decode(await files.readFile(`${dir}/ws2`)), want);
 });
 
 test("writeFile: perm applies to a new file only; an existing file keeps its mode", async () => {

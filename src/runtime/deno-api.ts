@@ -24,6 +24,7 @@ export interface DenoFileInfo {
 export interface DenoFsFile {
   read(p: Uint8Array): Promise<number | null>;
   write(p: Uint8Array): Promise<number>;
+  writeSync(p: Uint8Array): number;
   seek(offset: number, whence: 0 | 1 | 2): Promise<number>;
   sync(): Promise<void>;
   close(): void;

@@ -148,6 +148,9 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
       if (position !== undefined && position !== null) await file.seek(position, SEEK_START);
       for (let done = 0; done < data.length;) done += await file.write(data.subarray(done));
     }),
+    writeSync: (data) => ioSync("write", path, () => {
+      for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+    }),
     sync: () => io("fsync", path, () => file.sync()),
     close: () => io("close", path, async () => file.close()),
   };

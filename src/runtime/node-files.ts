@@ -113,6 +113,9 @@ function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
         done += await call<number>((d) => cb.write(fd, data, done, data.length - done, at, d));
       }
     }),
+    writeSync: (data) => ioSync("write", path, () => {
+      for (let done = 0; done < data.length;) done += cb.writeSync(fd, data, done, data.length - done, null);
+    }),
     sync: () => io("fsync", path, () => call<void>((d) => cb.fsync(fd, d))),
     close: () => io("close", path, async () => {
       // Closing twice must not close an fd number the process has since reused.
