@@ -27,8 +27,6 @@ const TYPE_FLAGS: Partial<Record<FileInfo["kind"], string>> = {
 const CAPABILITY_XATTR = "security.capability";
 /** Bodies up to this size are read whole, in one port call where the port offers `readSmallFile`. */
 const SMALL_BODY = 64 << 10;
-/** Tar bytes are handed on in chunks of about this size (see `writeTar`'s `batch`). */
-export const DIFF_TAR_BATCH = 64 << 10;
 
 export class TarAppender {
   private readonly seen = new Map<string, string>();

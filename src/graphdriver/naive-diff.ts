@@ -4,10 +4,7 @@
  */
 import type { FilesPort, Runtime } from "../ports.ts";
 import { WharfError } from "../errors.ts";
-import { LayerExtractor } from "../archive/apply.ts";
-import { changesDirs, changesSize } from "../archive/changes.ts";
-import { DIFF_TAR_BATCH, exportChanges } from "../archive/diff-tar.ts";
-import { writeTar } from "../tar/writer.ts";
+import { SMALL_ENTRIES_BATCH, writeTar } from "../tar/writer.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffDriver, DiffGetter, Driver, LayerApplier, ProtoDriver } from "./driver.ts";
 import { layerFileGetter } from "./diff-getter.ts";
@@ -53,6 +50,8 @@ class NaiveDiff implements DiffDriver {
   /** Applies into the mounted layer with whiteouts as deletions; the size is the tar headers' sum. */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const dir = await this.driver.get(id);
+    // Loaded by the layer writers only (as in overlay2.ts).
+    const { LayerExtractor } = await import("../archive/apply.ts");
     const extractor = new LayerExtractor(this.files, dir, { whiteouts: "delete", privileged: this.privileged, worker: this.worker });
     let released = false;
     const release = async (): Promise<void> => {
@@ -86,12 +85,13 @@ class NaiveDiff implements DiffDriver {
     async function* entries() {
       const { changes, layerDir, done } = await self.mountAndCompare(id, parent);
       try {
+        const { exportChanges } = await import("../archive/diff-tar.ts");
         yield* exportChanges(self.files, layerDir, changes, self.nowSeconds());
       } finally {
         await done();
       }
     }
-    return writeTar(entries(), { batch: DIFF_TAR_BATCH });
+    return writeTar(entries(), { batch: SMALL_ENTRIES_BATCH });
   }
 
   async changes(id: string, parent: string | undefined): Promise<Change[]> {
@@ -104,6 +104,7 @@ class NaiveDiff implements DiffDriver {
   async diffSize(id: string, parent: string | undefined): Promise<number> {
     const { changes, layerDir, done } = await this.mountAndCompare(id, parent);
     try {
+      const { changesSize } = await import("../archive/changes.ts");
       return await changesSize(this.files, layerDir, changes);
     } finally {
       await done();
@@ -120,6 +121,7 @@ class NaiveDiff implements DiffDriver {
     let parentDir: string | undefined;
     try {
       if (parent !== undefined) parentDir = await this.driver.get(parent);
+      const { changesDirs } = await import("../archive/changes.ts");
       const changes = await changesDirs(this.files, layerDir, parentDir);
       const done = async (): Promise<void> => {
         if (parent !== undefined) await this.driver.put(parent);

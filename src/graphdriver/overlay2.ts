@@ -11,11 +11,8 @@ import { WharfError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic.ts";
 import { MNT_DETACH } from "../runtime/mount-flags.ts";
 import { readyWorkerClient } from "../worker/client.ts";
-import { LayerExtractor, OVERLAY_OPAQUE_XATTR } from "../archive/apply.ts";
-import { overlayChanges } from "../archive/changes.ts";
-import { DIFF_TAR_BATCH, overlayDiffEntries } from "../archive/diff-tar.ts";
 import { listDir } from "../fs/list-dir.ts";
-import { writeTar } from "../tar/writer.ts";
+import { SMALL_ENTRIES_BATCH, writeTar } from "../tar/writer.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffGetter, Driver, DriverStatus, LayerApplier } from "./driver.ts";
 import { layerFileGetter } from "./diff-getter.ts";
@@ -208,6 +205,8 @@ export class Overlay2Driver implements Driver {
   /** Applies into diff/ with overlay whiteouts; the size is diff/'s (hard links once). */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const diffDir = await this.diffDir(id);
+    // Loaded by the layer writers only: commands that just read the store never parse the extractor.
+    const { LayerExtractor, OVERLAY_OPAQUE_XATTR } = await import("../archive/apply.ts");
     const extractor = new LayerExtractor(this.files, diffDir, {
       whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR, worker: () => readyWorkerClient(this.workers),
     });
@@ -224,15 +223,17 @@ export class Overlay2Driver implements Driver {
   diff(id: string, _parent: string | undefined): ReadableStream<Uint8Array> {
     const self = this;
     async function* entries() {
+      const [{ overlayDiffEntries }, { OVERLAY_OPAQUE_XATTR }] = await Promise.all([import("../archive/diff-tar.ts"), import("../archive/apply.ts")]);
       yield* overlayDiffEntries(self.files, await self.diffDir(id), OVERLAY_OPAQUE_XATTR);
     }
-    return writeTar(entries(), { batch: DIFF_TAR_BATCH });
+    return writeTar(entries(), { batch: SMALL_ENTRIES_BATCH });
   }
 
   async changes(id: string, _parent: string | undefined): Promise<Change[]> {
     const diffDir = await this.diffDir(id);
     const lower = await this.readText(`${this.dir(id)}/lower`);
     const lowerDirs = lower === undefined ? [] : lower.split(":").map((l) => `${this.home}/${l}`);
+    const [{ overlayChanges }, { OVERLAY_OPAQUE_XATTR }] = await Promise.all([import("../archive/changes.ts"), import("../archive/apply.ts")]);
     return overlayChanges(this.files, lowerDirs, diffDir, OVERLAY_OPAQUE_XATTR);
   }
 

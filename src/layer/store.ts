@@ -9,16 +9,13 @@ import { WharfError, isWharfError } from "../errors.ts";
 import { digestOf, parseDigest } from "../hash/digest.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import type { ByteInput } from "../io/source.ts";
-import { gunzipStream } from "../compress/index.ts";
-import { assembleTar } from "../tar/tarsplit-assemble.ts";
 import type { ChainID, DiffID, Layer, LayerStore, RegisterOptions, RWLayer, RWLayerStore } from "./layer.ts";
 import { LayerDB, TAR_SPLIT_FILE_NAME, type LayerRecord, type StagedLayer } from "./layerdb.ts";
-import { applyLayerTar, type AppliedTar } from "./apply-tar.ts";
+import type { AppliedTar } from "./apply-tar.ts";
 import { randomID } from "./random-id.ts";
 import { registerChain, type ChainLayer, type RegisterChainOptions, type RegisterChainResult } from "./register-chain.ts";
 import { restoreLayers } from "./restore.ts";
 import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
-import { crcOffload } from "../worker/crc-offload.ts";
 import { WORKER_WORTH_BYTES } from "../worker/client.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
@@ -196,6 +193,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
   /** Applies the tar into the prepared layer, recording its tar-split; gives diffID and size. */
   async fill(prepared: PreparedLayer, tar: ByteInput): Promise<AppliedTar> {
     const applier = await this.driver.applier(prepared.staged.cacheID, prepared.parentCacheID);
+    const { applyLayerTar } = await import("./apply-tar.ts"); // as in tarStreamOf: not loaded by commands that only list
     return applyLayerTar(tar, applier, `${prepared.staged.dir}/${TAR_SPLIT_FILE_NAME}`, this.files, this.runtime.digests, this.runtime.compression);
   }
 
@@ -248,6 +246,10 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
     };
     return new ReadableStream<Uint8Array>({
       async start() {
+        // Loaded when a layer is read back: commands that only list the store never parse them.
+        const [{ assembleTar }, { crcOffload }, { gunzipStream }] = await Promise.all([
+          import("../tar/tarsplit-assemble.ts"), import("../worker/crc-offload.ts"), import("../compress/index.ts"),
+        ]);
         const handle = await files.open(path, "r").catch((e: unknown) => {
           if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `layer ${layer.chainID} has no ${TAR_SPLIT_FILE_NAME}`);
           throw e;

@@ -22,6 +22,9 @@ export interface TarEntry {
 
 export const END_OF_ARCHIVE = new Uint8Array(2 * BLOCK_SIZE);
 
+/** `batch` for tars of many small entries (layer diffs): headers and small bodies leave in 64 KiB chunks. */
+export const SMALL_ENTRIES_BATCH = 64 << 10;
+
 /**
  * A stream of tar bytes for `entries`, produced as the consumer pulls: a body is read only
  * while its bytes are being written and is never held whole. A body whose length differs from
