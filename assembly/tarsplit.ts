@@ -9,7 +9,7 @@ export const TS_OUT_SIZE: u32 = 1 << 20;
 export const TS_OP_BYTES: u32 = 32;
 export const TS_OP_CAPACITY: u32 = 4096;
 
-// Op record: u32 kind @0, u32 a @4, u32 b @8, u32 flags @12, f64 size @16, i32 crc @24.
+// Op record: u32 kind @0, u32 a @4, u32 b @8, u32 flags @12, f64 size @16, i32 crc @24, i32 position @28.
 export const OP_SEGMENT: u32 = 1; // a: output offset, b: length; flags SEGMENT_NULL: the payload is null
 export const SEGMENT_NULL: u32 = 1;
 export const OP_FILE: u32 = 2; // a: name offset (window), b: name length, size, crc: output offset of 8 bytes, -1 when null
@@ -50,6 +50,7 @@ export let tsTotal: f64 = 0;
 let first: bool = true;
 let outFill: u32 = 0;
 let numberEnd: usize = 0;
+let position: i32 = 0; // the record's, for `op`
 
 /** Bytes the scanner's tables and areas take. */
 export function tarSplitBytes(): usize {
@@ -165,6 +166,7 @@ function op(kind: u32, a: u32, b: u32, flags: u32, size: f64, crc: i32): void {
   store<u32>(r + 12, flags);
   store<f64>(r + 16, size);
   store<i32>(r + 24, crc);
+  store<i32>(r + 28, position);
   tsOpCount++;
 }
 
@@ -215,8 +217,11 @@ function parseLine(window: usize, p: usize, e: usize, flags: u32): i32 {
   }
   if (at >= e || load<u8>(at) != COMMA || !matches(at + 1, e, POSITION, 11)) return SLOW;
   at += 12;
-  if (at < e && load<u8>(at) == 0x2d) at++; // JSON allows a negative position
-  if (digits(at, e) < 0 || numberEnd >= e || load<u8>(numberEnd) != CLOSE || numberEnd + 1 != e) return SLOW;
+  const negative = at < e && load<u8>(at) == 0x2d; // JSON allows a negative position
+  if (negative) at++;
+  const magnitude = digits(at, e);
+  if (magnitude < 0 || magnitude > 2147483647 || numberEnd >= e || load<u8>(numberEnd) != CLOSE || numberEnd + 1 != e) return SLOW;
+  position = negative ? -<i32>magnitude : <i32>magnitude;
 
   const length = flags & TS_LENGTH;
   if (type == 2) {

@@ -6,8 +6,7 @@ import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE, type TarSplitRecord } from "./tarsplit-json.ts";
-import { payloadOf, TarSplitLines } from "./tarsplit-lines.ts";
-import { TarSplitScanner } from "./tarsplit-scan.ts";
+import { TarSplitScanner, type LineRecord } from "./tarsplit-scan.ts";
 import { assembleInWindow, type AssembleOffload, type TarSplitReadInto } from "./tarsplit-fast.ts";
 import { crcFailed, direct, endsAt, longer, missing, readSmall, release, shorter, type SizedSource, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { concatBytes } from "../io/bytes.ts";
@@ -17,20 +16,23 @@ export type { TarSplitReadInto } from "./tarsplit-fast.ts";
 
 const READ_STEP = 1 << 20;
 
-/** Splits a stream of JSON-lines bytes into records. */
+/** Splits a stream of JSON-lines bytes into records (each its own: payloads are copied out of the scanner). */
 export async function* readTarSplitRecords(input: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<TarSplitRecord> {
-  const lines = new TarSplitLines();
-  for await (const chunk of chunksOf(input)) {
-    lines.push(chunk);
-    while (lines.next()) yield recordOf(lines);
+  const lines = await TarSplitScanner.create();
+  try {
+    for await (const chunk of chunksOf(input)) {
+      lines.push(chunk);
+      while (lines.next()) yield recordOf(lines.rec);
+    }
+    lines.finish();
+    while (lines.next()) yield recordOf(lines.rec);
+  } finally {
+    lines.release();
   }
-  lines.finish();
-  while (lines.next()) yield recordOf(lines);
 }
 
-function recordOf(lines: TarSplitLines): TarSplitRecord {
-  const r = lines.rec;
-  return { type: r.type as TarSplitRecord["type"], name: r.name, nameRaw: r.nameRaw, size: r.size, payload: payloadOf(r), position: r.position };
+function recordOf(r: LineRecord): TarSplitRecord {
+  return { type: r.type as TarSplitRecord["type"], name: r.name, nameRaw: r.nameRaw, size: r.size, payload: r.payload && r.payload.slice(), position: r.position };
 }
 
 /**

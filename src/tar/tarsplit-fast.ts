@@ -1,7 +1,7 @@
 /**
  * tar-split reassembly for getters that can read a file straight into a buffer (`readInto`):
- * each output chunk is built in one buffer (tarsplit-out.ts), where segments are base64-decoded
- * and small files read in place, so each byte is copied once on its way out. Files are checked
+ * each output chunk is built in one buffer (tarsplit-out.ts), where segments (decoded by the
+ * WASM scanner) are copied and small files read in place. Files are checked
  * (CRC-64) inline in the engine window, or on a worker when one is offered. Large files are
  * streamed through. Errors and checks are those of the read-ahead path.
  */
@@ -9,8 +9,7 @@ import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE } from "./tarsplit-json.ts";
-import { base64DecodeInto, base64Length, lenientPayload, payloadOf, type LineRecord } from "./tarsplit-lines.ts";
-import { TarSplitScanner } from "./tarsplit-scan.ts";
+import { TarSplitScanner, type LineRecord } from "./tarsplit-scan.ts";
 import { direct, missing, readSmall, shorter, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { WindowOut, WorkerOut, type ChunkOut } from "./tarsplit-out.ts";
 import type { CrcOffload } from "../worker/crc-offload.ts";
@@ -44,20 +43,10 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
   const decoder = new TextDecoder();
   const crc = new Uint8Array(8);
   let inputDone = false;
-  /** The record's payload decoded into the chunk at `fill`, or -1 when it does not fit. */
-  const decodeHere = (rec: LineRecord, n: number): number => {
-    if (n > out.cap - out.fill) return -1;
-    if (base64DecodeInto(rec.src, rec.b64Start, rec.b64End, out.buf, out.fill) === n) return n;
-    const payload = lenientPayload(rec)!;
-    out.buf.set(payload, out.fill);
-    return payload.length;
-  };
   /** The expected CRC: 8 bytes, or whatever else the record holds (which then fails the check). */
   const expectedCrc = (rec: LineRecord): Uint8Array | null => {
-    if (rec.b64Start >= 0 && base64Length(rec.src, rec.b64Start, rec.b64End) === 8 && base64DecodeInto(rec.src, rec.b64Start, rec.b64End, crc, 0) === 8) return crc;
-    const payload = payloadOf(rec);
-    if (payload?.length !== 8) return payload;
-    crc.set(payload); // the scanner's views last only until its next record
+    if (rec.payload?.length !== 8) return rec.payload;
+    crc.set(rec.payload); // the scanner's views last only until its next record
     return crc;
   };
 
@@ -78,18 +67,14 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
       }
       const rec = lines.rec;
       if (rec.type !== TAR_SPLIT_FILE) {
-        const n = rec.b64Start >= 0 ? base64Length(rec.src, rec.b64Start, rec.b64End) : rec.payload?.length ?? 0;
+        const n = rec.payload?.length ?? 0;
         if (n === 0) continue;
         if (n > out.cap - out.fill && out.fill > 0) yield* out.take();
-        if (rec.b64Start >= 0) {
-          const got = decodeHere(rec, n);
-          if (got >= 0) out.fill += got;
-          else yield* out.emit(payloadOf(rec)!); // larger than a chunk: a chunk of its own
-        } else if (n <= out.cap) {
+        if (n <= out.cap) {
           out.buf.set(rec.payload!, out.fill);
           out.fill += n;
         } else {
-          yield* out.emit(rec.payload!);
+          yield* out.emit(rec.payload!); // larger than a chunk (only the JSON path's, never a scanner view): a chunk of its own
         }
         if (out.fill >= OUT_CHUNK) yield* out.take();
         continue;

@@ -1,12 +1,13 @@
 /**
- * tar-split JSON lines parsed by the WASM engine (assembly/tarsplit.ts), many lines per call:
- * the same interface and results as TarSplitLines, several times faster. Lines of exactly Go's
- * shape are parsed and their payloads decoded in the engine; any other line comes back to the
- * JSON path here (`decodeRecord`), as does a line longer than the engine's window.
+ * tar-split JSON lines parsed by the WASM engine (assembly/tarsplit.ts), many lines per call.
+ * Lines of exactly Go's shape are parsed and their payloads decoded in the engine; any other
+ * line comes back to the JSON path here (`decodeRecord`), as does a line longer than the
+ * engine's window, so the records are those of `JSON.parse` either way. Lines are read as
+ * Go's decoder reads the stream: blank lines are skipped, a BOM is dropped only at the start,
+ * and a last line of only whitespace is nothing.
  */
 import { instantiateTarEngine, type TarEngineExports } from "../wasm/tar-engine.ts";
 import { decodeRecord, recordTarLength, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "./tarsplit-json.ts";
-import { recordInto, type LineRecord } from "./tarsplit-lines.ts";
 
 // Mirrors assembly/tarsplit.ts.
 const OP_BYTES = 32;
@@ -30,8 +31,21 @@ interface ScannerExports extends TarEngineExports {
   tarSplitTotal(): number;
 }
 
+/** One record, reused from call to call: payload views last until the scanner's next call. */
+export interface LineRecord {
+  type: number;
+  name: string | undefined;
+  nameRaw: Uint8Array | undefined;
+  size: number;
+  /** Segment: its bytes. File: 8-byte big-endian CRC-64/ISO, or null. */
+  payload: Uint8Array | null;
+  /** The name is ASCII (its bytes are its char codes). */
+  ascii: boolean;
+  position: number;
+}
+
 export class TarSplitScanner {
-  readonly rec: LineRecord = { type: 0, name: undefined, nameRaw: undefined, size: 0, payload: null, src: new Uint8Array(0), b64Start: -1, b64End: -1, ascii: true, position: -1 };
+  readonly rec: LineRecord = { type: 0, name: undefined, nameRaw: undefined, size: 0, payload: null, ascii: true, position: -1 };
   private readonly window: Uint8Array;
   private readonly memory: Uint8Array;
   private readonly ops: Int32Array;
@@ -109,7 +123,10 @@ export class TarSplitScanner {
     }
   }
 
-  /** The tar length of the lines read since the last call (as TarSplitLines.lengthOf); don't mix with `next`. */
+  /**
+   * The tar length of the lines read since the last call (a file's size, a segment's payload
+   * length, counted without decoding); don't mix with `next`.
+   */
   lengthOf(): number {
     let total = 0;
     for (;;) {
@@ -142,10 +159,8 @@ export class TarSplitScanner {
     this.firstLine = false;
     const rec = this.rec;
     rec.nameRaw = undefined;
-    rec.src = this.memory;
-    rec.b64Start = rec.b64End = -1;
     rec.ascii = true;
-    rec.position = -1;
+    rec.position = this.ops[r + 7]!;
     if (kind === OP_SEGMENT) {
       rec.type = TAR_SPLIT_SEGMENT;
       rec.name = undefined;
@@ -236,7 +251,7 @@ export class TarSplitScanner {
     return true;
   }
 
-  /** A line as text, as TarSplitLines reads it (a BOM dropped only at the start); undefined for a blank line. */
+  /** A line as text (a BOM dropped only at the start); undefined for a line that holds nothing. */
   private lineText(line: Uint8Array, last: boolean): string | undefined {
     const first = this.firstLine;
     this.firstLine = false;
@@ -245,7 +260,14 @@ export class TarSplitScanner {
   }
 
   private fromRecord(r: TarSplitRecord): void {
-    recordInto(this.rec, r);
+    const rec = this.rec;
+    rec.type = r.type;
+    rec.name = r.name;
+    rec.nameRaw = r.nameRaw;
+    rec.size = r.size ?? 0;
+    rec.payload = r.payload;
+    rec.ascii = false;
+    rec.position = r.position;
   }
 
 }
