@@ -97,6 +97,13 @@ export interface FilesPort {
    */
   readFileInto?(path: string, into: Uint8Array): number | null | undefined;
   /**
+   * Optional synchronous read of part of a file (tar-split reassembly reads large files piece by
+   * piece): bytes of the regular file at `path` from `position` into `into` until it is full or
+   * the file ends (the count read), `null` when it is missing or not a file. Does not follow a
+   * final symlink; like readFileInto it may tell a file by reading it.
+   */
+  readFileAt?(path: string, into: Uint8Array, position: number): number | null;
+  /**
    * Optional fast path for walking trees of many small files (layer diffs): every entry of the
    * directory `path` with its lstat, in any order; an entry gone before its lstat is left out.
    * An adapter may do it in blocking calls where, per entry, they cost less than a hop to an

@@ -292,4 +292,35 @@ test("env and stdio", async () => {
   writer.releaseLock();
 });
 
+test("blocking reads of a file, whole or from a position: only regular files, never through a final symlink", async () => {
+  if (!files.readFileInto || !files.readFileAt) {
+    console.log(`runtime-ports: ${rt.name} has no blocking file reads`);
+    return;
+  }
+  const path = `${dir}/read-at.bin`;
+  const body = enc.encode("0123456789abcdef");
+  await files.writeFile(path, body);
+  const into = new Uint8Array(17);
+  assert.is(files.readFileInto!(path, into), 16); // a byte of room: the end seen in one read
+  assert.is(dec.decode(into.subarray(0, 16)), "0123456789abcdef");
+  assert.is(files.readFileInto!(path, new Uint8Array(16)), 16);
+  assert.is(files.readFileInto!(path, new Uint8Array(15)), undefined); // larger than `into`
+  const piece = new Uint8Array(4);
+  assert.is(files.readFileAt!(path, piece, 6), 4);
+  assert.is(dec.decode(piece), "6789");
+  assert.is(files.readFileAt!(path, piece, 14), 2); // short at the end
+  assert.is(dec.decode(piece.subarray(0, 2)), "ef");
+  assert.is(files.readFileAt!(path, piece, 16), 0);
+  assert.is(files.readFileAt!(path, piece, 100), 0);
+  // Not files: each is missing (null), and the FIFO does not block.
+  await files.symlink(path, `${dir}/read-at.link`);
+  await files.mkdir(`${dir}/read-at.dir`);
+  await files.mknod(`${dir}/read-at.fifo`, "fifo", 0o644, 0, 0);
+  for (const name of ["read-at.link", "read-at.dir", "read-at.fifo", "read-at.none"]) {
+    assert.is(files.readFileInto!(`${dir}/${name}`, new Uint8Array(17)), null, `${name} (whole)`);
+    assert.is(files.readFileAt!(`${dir}/${name}`, new Uint8Array(4), 0), null, `${name} (at 0)`);
+    assert.is(files.readFileAt!(`${dir}/${name}`, new Uint8Array(4), 8), null, `${name} (at 8)`);
+  }
+});
+
 test.run();

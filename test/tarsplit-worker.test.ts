@@ -137,6 +137,36 @@ for (const name of ["overlay2", "vfs"]) {
     await store.release(layer);
   });
 
+  test(`${name}: large files read in pieces fail as whole ones do`, async () => {
+    const { store, layer, diff } = await registered(name);
+    // a.bin is exactly 9 chunks (its end is probed); b.bin ends 777 bytes into a chunk.
+    for (const big of ["big/a.bin", "big/b.bin"]) {
+      const path = `${diff}/${big}`;
+      const original = await files.readFile(path);
+      await files.writeFile(path, original.subarray(0, original.length - 5));
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is 5 bytes shorter than recorded`);
+      await files.writeFile(path, original.subarray(0, 1 << 19));
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is ${original.length - (1 << 19)} bytes shorter than recorded`);
+      await files.writeFile(path, concatBytes([original, enc.encode("x")]));
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is longer than recorded`);
+      await files.remove(path);
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is missing`);
+      await files.writeFile(`${root}/same.bin`, original);
+      await files.symlink(`${root}/same.bin`, path);
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is missing`);
+      await files.remove(path);
+      await files.mknod(path, "fifo", 0o644, 0, 0);
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is missing`);
+      await files.remove(path);
+      await files.mkdir(path);
+      assert.is(await failure(layer.tarStream()), `tar-split: file "${big}" is missing`);
+      await files.remove(path, { recursive: true });
+      await files.writeFile(path, original);
+    }
+    assert.ok((await readAll(layer.tarStream())).every((b, i) => b === layerTar[i]), "restored layer differs");
+    await store.release(layer);
+  });
+
   test(`${name}: written with its chunks recycled (as save -o does), the layer is byte-identical, again and again`, async () => {
     const { store, layer } = await registered(name);
     for (let i = 0; i < 3; i++) {

@@ -34,7 +34,8 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
   // The answer per parent once known, so the in-place reads check it without waiting.
   const parentKnown = new Map<string, boolean>();
   const readFileInto = files.readFileInto?.bind(files);
-  const readSync = layerFileReader(files, dir);
+  const reader = LayerFileReader.of(files, dir);
+  const readSync = reader && ((path: string, into: Uint8Array) => reader.read(path, into));
   return {
     async get(path: string) {
       const rel = layerRel(path);
@@ -79,20 +80,33 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
 /**
  * The getter's `readInto` in blocking calls, where the runtime offers them: the same rules
  * (clean names, real parent directories, regular files only), so a worker thread can read a
- * layer's files by name exactly as the getter would.
+ * layer's files by name exactly as the getter would, large ones piece by piece. A class, not a
+ * closure per layer: hot callers then see one call target for every layer.
  */
-export function layerFileReader(files: FilesPort, dir: string): ((name: string, into: Uint8Array) => number | null | undefined) | undefined {
-  const readFileInto = files.readFileInto?.bind(files);
-  const lstatSync = files.lstatSync?.bind(files);
-  if (!readFileInto || !lstatSync) return undefined;
-  const realDirs = new Map<string, boolean>();
-  return (name, into) => {
+export class LayerFileReader {
+  /** Whether each directory (relative path) is a real one. */
+  private readonly realDirs = new Map<string, boolean>();
+
+  private constructor(private readonly files: Required<Pick<FilesPort, "readFileInto" | "readFileAt" | "lstatSync">>, readonly dir: string) {}
+
+  /** Undefined when the runtime has no blocking reads. */
+  static of(files: FilesPort, dir: string): LayerFileReader | undefined {
+    if (!files.readFileInto || !files.readFileAt || !files.lstatSync) return undefined;
+    return new LayerFileReader(files as Required<FilesPort>, dir);
+  }
+
+  /**
+   * With no `position`, as FilesPort.readFileInto (the whole file into `into`); from
+   * `position`, as FilesPort.readFileAt (a piece of it).
+   */
+  read(name: string, into: Uint8Array, position?: number): number | null | undefined {
     const rel = layerRel(name);
     if (rel === null) return null;
     const slash = rel.lastIndexOf("/");
-    if (slash > 0 && !parentsRealSync(dir, rel.slice(0, slash), lstatSync, realDirs)) return null;
-    return readFileInto(joinPath(dir, rel), into);
-  };
+    if (slash > 0 && !parentsRealSync(this.dir, rel.slice(0, slash), this.files, this.realDirs)) return null;
+    const path = joinPath(this.dir, rel);
+    return position === undefined ? this.files.readFileInto(path, into) : this.files.readFileAt(path, into, position);
+  }
 }
 
 /** A record name as a clean path inside the layer; null when it climbs out or is the root. */
@@ -118,7 +132,7 @@ async function parentsReal(dir: string, parent: string, isRealDir: (path: string
 }
 
 /** parentsReal in blocking calls; `known` caches whether each directory (relative path) is real. */
-function parentsRealSync(dir: string, parent: string, lstatSync: (path: string) => FileInfo | null, known: Map<string, boolean>): boolean {
+function parentsRealSync(dir: string, parent: string, files: Pick<Required<FilesPort>, "lstatSync">, known: Map<string, boolean>): boolean {
   // A directory is marked real only after its ancestors were: one lookup for a known parent.
   if (known.get(parent) === true) return true;
   let rel = "";
@@ -126,7 +140,7 @@ function parentsRealSync(dir: string, parent: string, lstatSync: (path: string) 
     rel = rel === "" ? part : `${rel}/${part}`;
     let real = known.get(rel);
     if (real === undefined) {
-      real = lstatSync(joinPath(dir, rel))?.kind === "dir";
+      real = files.lstatSync(joinPath(dir, rel))?.kind === "dir";
       known.set(rel, real);
     }
     if (!real) return false;

@@ -84,7 +84,7 @@ export interface DiffGetter {
    * regular file, undefined to use `get` instead; synchronous when it can be.
    */
   readInto?(path: string, into: Uint8Array): number | null | undefined | Promise<number | null | undefined>;
-  /** The directory the files are read from, when they are plain files there (diff-getter.ts layerFileReader). */
+  /** The directory the files are read from, when they are plain files there (diff-getter.ts LayerFileReader). */
   readonly dir?: string;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../por
 import type { DenoApi, DenoFileInfo, DenoFsFile, DenoOpenOptions } from "./deno-api.ts";
 import { errorCode, io, ioSync } from "./io-error.ts";
 import { libcFileOps, type Libc } from "./libc.ts";
+import { libcFileReads, type LibcFileReads } from "./libc-reads.ts";
 
 const OPEN_OPTIONS: Record<OpenMode, DenoOpenOptions> = {
   r: { read: true },
@@ -26,6 +27,19 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     }
   };
   const native = libcFileOps(libc);
+  // Reads by open(2) with O_NOFOLLOW where FFI is allowed: Deno's own open needs an lstat first.
+  let ffiReads: LibcFileReads | null | undefined;
+  const reads = (): LibcFileReads | null => {
+    if (ffiReads === undefined) {
+      try {
+        libc.errno(); // opens libc, or throws without the FFI permission
+        ffiReads = libcFileReads(libc, deno.build.arch) ?? null;
+      } catch {
+        ffiReads = null;
+      }
+    }
+    return ffiReads;
+  };
   return {
     ...native,
     open: (path, mode, perm) => io("open", path, async () => wrapFile(path, await deno.open(path, { ...OPEN_OPTIONS[mode], mode: perm ?? 0o666 }))),
@@ -43,20 +57,16 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       return info ? deno.readFileSync(path) : info;
     }),
     readFileInto: (path, into) => ioSync("read", path, () => {
+      const ffi = reads();
+      if (ffi) return ffi.readFileInto(path, into);
       const info = smallRegularFile(deno, path, into.length);
-      if (!info) return info;
-      const file = deno.openSync(path, { read: true });
-      try {
-        let filled = 0;
-        while (filled < info.size) {
-          const n = file.readSync(into.subarray(filled, info.size));
-          if (!n) break;
-          filled += n;
-        }
-        return filled;
-      } finally {
-        file.close();
-      }
+      return info ? readFileSync(deno, path, into.subarray(0, info.size), 0) : info;
+    }),
+    // Without FFI, an lstat first tells a symlink or FIFO (Deno's open has no O_NOFOLLOW).
+    readFileAt: (path, into, position) => ioSync("read", path, () => {
+      const ffi = reads();
+      if (ffi) return ffi.readFileAt(path, into, position);
+      return smallRegularFile(deno, path, Infinity) ? readFileSync(deno, path, into, position) : null;
     }),
     readdir: (path) => io("readdir", path, async () => {
       const names: string[] = [];
@@ -157,6 +167,23 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
 }
 
 /** lstat of a file about to be read whole: null when missing or not a regular file, undefined when over `limit`. */
+/** Bytes of the file at `path` from `position` until `into` is full or the file ends. */
+function readFileSync(deno: DenoApi, path: string, into: Uint8Array, position: number): number {
+  const file = deno.openSync(path, { read: true });
+  try {
+    if (position > 0) file.seekSync(position, SEEK_START);
+    let filled = 0;
+    while (filled < into.length) {
+      const n = file.readSync(into.subarray(filled));
+      if (!n) break;
+      filled += n;
+    }
+    return filled;
+  } finally {
+    file.close();
+  }
+}
+
 function smallRegularFile(deno: DenoApi, path: string, limit: number): DenoFileInfo | null | undefined {
   let info: DenoFileInfo;
   try {

@@ -46,6 +46,7 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
     }),
     readSmallFile: (path, limit) => io("read", path, async () => readSmallSync(cb, path, limit)),
     readFileInto: (path, into) => ioSync("read", path, () => readIntoSync(cb, path, into)),
+    readFileAt: (path, into, position) => ioSync("read", path, () => readAtSync(cb, path, into, position)),
     readdir: (path) => io("readdir", path, () => fs.readdir(path)),
     lstatDir: (path) => io("readdir", path, async () => lstatDirSync(cb, path)),
     createFile: (path, data, meta) => io("create", path, async () => createFileSync(cb, path, data, meta)),
@@ -213,6 +214,30 @@ function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): numb
     throw e;
   } finally {
     cb.closeSync(fd);
+  }
+}
+
+/**
+ * readFileAt as readIntoSync opens: no stat, no following a final symlink, no waiting on a
+ * FIFO. Positioned reads (pread) fail on a FIFO or socket (ESPIPE), as a directory's do (EISDIR).
+ */
+function readAtSync(cb: typeof NodeFsCb, path: string, into: Uint8Array, position: number): number | null {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
+  let fd: number | undefined;
+  try {
+    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    let filled = 0;
+    while (filled < into.length) {
+      const n = cb.readSync(fd, into, filled, into.length - filled, position + filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled;
+  } catch (e) {
+    if (NOT_A_FILE.has(errorCode(e) ?? "") || errorCode(e) === "ESPIPE") return null;
+    throw e;
+  } finally {
+    if (fd !== undefined) cb.closeSync(fd);
   }
 }
 

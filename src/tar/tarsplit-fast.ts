@@ -4,12 +4,16 @@
  * WASM scanner) are copied and small files read in place. Files are checked
  * (CRC-64) inline in the engine window, or on a worker when one is offered. Large files are
  * streamed through. Errors and checks are those of the read-ahead path.
+ *
+ * Records are placed by a plain synchronous loop (RecordLoop) that stops only when the generator
+ * has something to do (take a chunk, read input, stream a large file, await a read): the
+ * generator stays small, which keeps V8's optimizing compile of it short and its frames few.
  */
 import { toByteSource } from "../io/source.ts";
 import { TarEngine } from "./engine.ts";
 import { DuplicateGuard } from "./tarsplit.ts";
 import { TAR_SPLIT_FILE } from "./tarsplit-json.ts";
-import { TarSplitScanner, type LineRecord } from "./tarsplit-scan.ts";
+import { TarSplitScanner } from "./tarsplit-scan.ts";
 import { direct, missing, readSmall, shorter, type TarSplitFileGetter } from "./tarsplit-common.ts";
 import { WindowOut, WorkerOut, type ChunkOut } from "./tarsplit-out.ts";
 import type { CrcOffload } from "../worker/crc-offload.ts";
@@ -32,29 +36,194 @@ export interface AssembleOffload {
   dir?: string;
 }
 
-export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto, offload?: AssembleOffload): AsyncGenerator<Uint8Array> {
-  // Only inline checks need an engine of this thread's own.
-  const out: ChunkOut = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(await TarEngine.create());
-  const byName = out instanceof WorkerOut && out.dir !== undefined ? out : undefined;
-  const guard = new DuplicateGuard();
-  const lines = await TarSplitScanner.create();
-  const reader = input.getReader();
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const crc = new Uint8Array(8);
-  let inputDone = false;
-  /** The expected CRC: 8 bytes, or whatever else the record holds (which then fails the check). */
-  const expectedCrc = (rec: LineRecord): Uint8Array | null => {
-    if (rec.payload?.length !== 8) return rec.payload;
-    crc.set(rec.payload); // the scanner's views last only until its next record
-    return crc;
-  };
+export function assembleInWindow(input: ReadableStream<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto, offload?: AssembleOffload): AsyncGenerator<Uint8Array> {
+  // The reader is taken here, not in the hot generator: on Node every ReadableStream has a map
+  // of its own, and touching one there would discard the generator's optimized code per layer.
+  return assemble(input.getReader(), getFile, readInto, offload);
+}
 
+/** Why RecordLoop.run stopped. */
+const NEED_INPUT = 0;
+const TAKE = 1;
+/** A segment larger than a chunk (`segment`): a chunk of its own. */
+const OVERSIZED = 2;
+/** A file larger than SMALL_FILE (`file`): streamed. */
+const LARGE = 3;
+/** A small file whose read did not complete in place (`file`, `read`). */
+const READ = 4;
+const PLACED = -1;
+
+interface PendingFile {
+  label: string;
+  nameBytes: Uint8Array | undefined;
+  size: number;
+  expected: Uint8Array | null;
+}
+
+/** Places records into the chunk being built, synchronously, until the generator must act. */
+class RecordLoop {
+  /** The segment or file the loop stopped at: placed first on the next run unless taken. */
+  segment: Uint8Array | undefined;
+  file: PendingFile | undefined;
+  /** For READ: where the file goes in the chunk, and what readInto answered. */
+  at = 0;
+  read: Promise<number | null | undefined> | undefined;
+  private readonly guard = new DuplicateGuard();
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  /** The expected CRC, copied: the scanner's views last only until its next record. */
+  private readonly crc = new Uint8Array(8);
+
+  constructor(private readonly lines: TarSplitScanner, private readonly out: ChunkOut, private readonly byName: WorkerOut | undefined, private readonly readInto: TarSplitReadInto) {}
+
+  run(): number {
+    const { lines, out } = this;
+    if (out.fill >= OUT_CHUNK) return TAKE;
+    if (this.segment) {
+      const segment = this.segment;
+      this.segment = undefined;
+      const stop = this.placeSegment(segment);
+      if (stop !== PLACED) return stop;
+    }
+    if (this.file) {
+      const { label, nameBytes, size, expected } = this.file;
+      this.file = undefined;
+      const stop = this.placeFile(label, nameBytes, size, expected);
+      if (stop !== PLACED) return stop;
+    }
+    while (lines.next()) {
+      const rec = lines.rec;
+      let stop: number;
+      if (rec.type !== TAR_SPLIT_FILE) {
+        stop = this.placeSegment(rec.payload);
+      } else {
+        let label: string;
+        let nameBytes: Uint8Array | undefined;
+        if (rec.ascii) {
+          label = rec.name ?? "";
+          this.guard.checkKey(label, label);
+        } else {
+          nameBytes = rec.nameRaw ?? this.encoder.encode(rec.name ?? "");
+          label = rec.name ?? this.decoder.decode(nameBytes);
+          this.guard.check(nameBytes, label);
+        }
+        if (rec.size === 0) continue;
+        // Exactly 8 bytes, or whatever else the record holds (which then fails the check).
+        let expected = rec.payload;
+        if (expected?.length === 8) {
+          this.crc.set(expected);
+          expected = this.crc;
+        }
+        stop = this.placeFile(label, nameBytes, rec.size, expected);
+      }
+      if (stop !== PLACED) return stop;
+    }
+    return NEED_INPUT;
+  }
+
+  private placeSegment(payload: Uint8Array | null): number {
+    const out = this.out;
+    const n = payload?.length ?? 0;
+    if (n === 0) return PLACED;
+    this.segment = payload!;
+    if (n > out.cap - out.fill && out.fill > 0) return TAKE;
+    // Larger than a chunk (only the JSON path's, never a scanner view): a chunk of its own.
+    if (n > out.cap) return OVERSIZED;
+    this.segment = undefined;
+    out.buf.set(payload!, out.fill);
+    out.fill += n;
+    return out.fill >= OUT_CHUNK ? TAKE : PLACED;
+  }
+
+  private placeFile(label: string, nameBytes: Uint8Array | undefined, size: number, expected: Uint8Array | null): number {
+    const out = this.out;
+    if (size > SMALL_FILE) {
+      this.file = { label, nameBytes, size, expected };
+      return LARGE;
+    }
+    if (size > out.cap - out.fill) {
+      this.file = { label, nameBytes, size, expected };
+      return TAKE;
+    }
+    const at = out.fill;
+    if (this.byName) {
+      this.byName.fileByName(at, size, expected, label);
+    } else {
+      const got = this.readInto(label, out.buf.subarray(at, at + size));
+      if (typeof got !== "number" && got !== null) {
+        // Not done in place: the generator awaits it, or fetches the file through the getter.
+        this.file = { label, nameBytes, size, expected };
+        this.at = at;
+        this.read = got;
+        return READ;
+      }
+      if (got === null) throw missing(label);
+      if (got < size) throw shorter(label, size - got);
+      out.file(at, size, expected, label);
+    }
+    out.fill += size;
+    return out.fill >= OUT_CHUNK ? TAKE : PLACED;
+  }
+
+  /** Completes a READ stop: the file read by the getter's way when not in place. */
+  async finishRead(getFile: TarSplitFileGetter): Promise<void> {
+    const { label, nameBytes, size, expected } = this.file!;
+    const { out, at } = this;
+    const got = await this.read;
+    this.file = undefined;
+    this.read = undefined;
+    if (got === null) throw missing(label);
+    if (got === undefined) {
+      out.buf.set(await readSmall(getFile, label, nameBytes ?? this.encoder.encode(label), size), at);
+    } else if (got < size) {
+      throw shorter(label, size - got);
+    }
+    out.file(at, size, expected, label);
+    out.fill += size;
+  }
+
+  /** Takes the large file of a LARGE stop: the chunk so far, then the file, streamed and checked. */
+  async *large(getFile: TarSplitFileGetter): AsyncGenerator<Uint8Array> {
+    const { label, nameBytes, size, expected } = this.file!;
+    this.file = undefined;
+    const out = this.out;
+    yield* out.take();
+    if (this.byName) {
+      yield* this.byName.streamByName(size, expected, label);
+      return;
+    }
+    const content = await getFile(label, nameBytes ?? this.encoder.encode(label));
+    if (content === null) throw missing(label);
+    yield* out.stream(toByteSource(direct(content)), size, expected, label);
+  }
+
+  /** Takes the segment of an OVERSIZED stop. */
+  oversized(): Uint8Array {
+    const segment = this.segment!;
+    this.segment = undefined;
+    return segment;
+  }
+}
+
+async function* assemble(reader: ReadableStreamDefaultReader<Uint8Array>, getFile: TarSplitFileGetter, readInto: TarSplitReadInto, offload?: AssembleOffload): AsyncGenerator<Uint8Array> {
+  let out: ChunkOut;
+  let lines: TarSplitScanner;
+  try {
+    // Only inline checks need an engine of this thread's own.
+    out = offload ? new WorkerOut(offload.worker, offload.dir) : new WindowOut(await TarEngine.create());
+    lines = await TarSplitScanner.create();
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
+  const loop = new RecordLoop(lines, out, out instanceof WorkerOut && out.dir !== undefined ? out : undefined, readInto);
+  let inputDone = false;
   let failure: unknown;
   let ended = false;
   try {
     for (;;) {
-      if (!lines.next()) {
+      const stop = loop.run();
+      if (stop === NEED_INPUT) {
         if (inputDone) break;
         const r = await reader.read();
         if (r.done) {
@@ -63,67 +232,13 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
         } else {
           lines.push(r.value);
         }
-        continue;
-      }
-      const rec = lines.rec;
-      if (rec.type !== TAR_SPLIT_FILE) {
-        const n = rec.payload?.length ?? 0;
-        if (n === 0) continue;
-        if (n > out.cap - out.fill && out.fill > 0) yield* out.take();
-        if (n <= out.cap) {
-          out.buf.set(rec.payload!, out.fill);
-          out.fill += n;
-        } else {
-          yield* out.emit(rec.payload!); // larger than a chunk (only the JSON path's, never a scanner view): a chunk of its own
-        }
-        if (out.fill >= OUT_CHUNK) yield* out.take();
-        continue;
-      }
-
-      let label: string;
-      let nameBytes: Uint8Array | undefined;
-      if (rec.ascii) {
-        label = rec.name ?? "";
-        guard.checkKey(label, label);
+      } else if (stop === READ) {
+        await loop.finishRead(getFile);
       } else {
-        nameBytes = rec.nameRaw ?? encoder.encode(rec.name ?? "");
-        label = rec.name ?? decoder.decode(nameBytes);
-        guard.check(nameBytes, label);
+        yield* stop === LARGE ? loop.large(getFile) : stop === OVERSIZED ? out.emit(loop.oversized()) : out.take();
       }
-      const size = rec.size;
-      if (size === 0) continue;
-      const expected = expectedCrc(rec);
-      if (size <= SMALL_FILE) {
-        if (size > out.cap - out.fill) yield* out.take();
-        const at = out.fill;
-        if (byName) {
-          byName.fileByName(at, size, expected, label);
-          out.fill += size;
-          if (out.fill >= OUT_CHUNK) yield* out.take();
-          continue;
-        }
-        let got = readInto(label, out.buf.subarray(at, at + size));
-        if (got instanceof Promise) got = await got;
-        if (got === null) throw missing(label);
-        if (got === undefined) {
-          // Not served in place: the getter's way, into the chunk all the same.
-          const body = await readSmall(getFile, label, nameBytes ?? encoder.encode(label), size);
-          out.buf.set(body, at);
-        } else if (got < size) {
-          throw shorter(label, size - got);
-        }
-        out.file(at, size, expected, label);
-        out.fill += size;
-      } else {
-        yield* out.take();
-        const content = await getFile(label, nameBytes ?? encoder.encode(label));
-        if (content === null) throw missing(label);
-        yield* out.stream(toByteSource(direct(content)), size, expected, label);
-      }
-      if (out.fill >= OUT_CHUNK) yield* out.take();
     }
-    yield* out.take();
-    yield* out.drain();
+    yield* finish(out);
     ended = true;
   } catch (e) {
     failure = e;
@@ -136,4 +251,9 @@ export async function* assembleInWindow(input: ReadableStream<Uint8Array>, getFi
     if (!ended) await out.close().catch(() => {});
   }
   await out.close(failure);
+}
+
+async function* finish(out: ChunkOut): AsyncGenerator<Uint8Array> {
+  yield* out.take();
+  yield* out.drain();
 }

@@ -5,7 +5,7 @@
  * chunk leaving, in order, once its files pass. Errors are raised in stream order either way.
  */
 import type { TarEngine } from "./engine.ts";
-import type { ChunkChecks, CrcOffload } from "../worker/crc-offload.ts";
+import { NOT_READ, WHOLE_FILE, type ChunkChecks, type CrcOffload } from "../worker/crc-offload.ts";
 import { RANGE_END, RANGE_START } from "../worker/protocol.ts";
 import { layerTarChunks } from "../io/chunk-pool.ts";
 import { crcFailed, endsAt, longer, release, shorter, type SizedSource } from "./tarsplit-common.ts";
@@ -116,12 +116,30 @@ export class WorkerOut implements ChunkOut {
   }
 
   file(at: number, size: number, expected: Uint8Array | null, label: string): void {
-    this.addRange(at, size, RANGE_START | RANGE_END, expected, label, false);
+    this.addRange(at, size, RANGE_START | RANGE_END, expected, label, NOT_READ, 0);
   }
 
   /** Bytes [at, at + size) are left for the worker to fill with the file `label` of `dir`. */
   fileByName(at: number, size: number, expected: Uint8Array | null, label: string): void {
-    this.addRange(at, size, RANGE_START | RANGE_END, expected, label, true);
+    this.addRange(at, size, RANGE_START | RANGE_END, expected, label, WHOLE_FILE, 0);
+  }
+
+  /**
+   * A file too large for a chunk, left for the worker to read from `dir` a chunk at a time
+   * (the main thread never touches its bytes). Call with the chunk built so far taken.
+   */
+  async *streamByName(size: number, expected: Uint8Array | null, label: string): AsyncGenerator<Uint8Array> {
+    let flags = RANGE_START;
+    for (let position = 0; position < size;) {
+      const n = Math.min(CHUNK, size - position);
+      // A pool buffer even for the last piece: the room after it lets the worker see the end.
+      const piece = layerTarChunks.get().subarray(0, n);
+      const end = position + n === size;
+      this.addRange(0, n, flags | (end ? RANGE_END : 0), expected, label, position, size - position - n);
+      flags = 0;
+      position += n;
+      yield* this.send(piece);
+    }
   }
 
   async *take(): AsyncGenerator<Uint8Array> {
@@ -148,7 +166,7 @@ export class WorkerOut implements ChunkOut {
           filled += n;
         }
         left -= piece.length;
-        this.addRange(0, piece.length, flags | (left === 0 ? RANGE_END : 0), expected, label, false);
+        this.addRange(0, piece.length, flags | (left === 0 ? RANGE_END : 0), expected, label, NOT_READ, 0);
         flags = 0;
         yield* this.send(piece);
       }
@@ -169,11 +187,12 @@ export class WorkerOut implements ChunkOut {
     if (error !== undefined) throw error;
   }
 
-  private addRange(at: number, size: number, flags: number, expected: Uint8Array | null, label: string, read: boolean): void {
+  private addRange(at: number, size: number, flags: number, expected: Uint8Array | null, label: string, read: number, after: number): void {
     const c = this.checks;
     c.ranges.push(at, size, flags);
     c.labels.push(label);
     c.reads.push(read);
+    c.after.push(after);
     if (!(flags & RANGE_END)) return;
     const valid = expected !== null && expected.length === 8;
     if (!valid && c.invalid < 0) c.invalid = c.labels.length - 1;
@@ -215,5 +234,5 @@ export class WorkerOut implements ChunkOut {
 }
 
 function emptyChecks(): ChunkChecks {
-  return { ranges: [], expected: new Uint8Array(8 * 256), ends: 0, labels: [], reads: [], invalid: -1 };
+  return { ranges: [], expected: new Uint8Array(8 * 256), ends: 0, labels: [], reads: [], after: [], invalid: -1 };
 }

@@ -18,11 +18,18 @@ export interface ChunkChecks {
   ends: number;
   /** The file name of each range (triple). */
   labels: string[];
-  /** Per range: the worker reads the file into it first. */
-  reads: boolean[];
+  /** Per range: NOT_READ (already filled), WHOLE_FILE (the worker reads the file into it), or where in its file the piece the worker reads starts. */
+  reads: number[];
+  /** Per range: the bytes of its file after it (a large file's pieces), added to a `shorter` failure. */
+  after: number[];
   /** First range whose recorded CRC is not 8 bytes (it fails unchecked), or -1. */
   invalid: number;
 }
+
+/** ChunkChecks.reads: the range is filled already. */
+export const NOT_READ = -2;
+/** ChunkChecks.reads: the range is a whole file, for the worker to read. */
+export const WHOLE_FILE = -1;
 
 /**
  * CRC jobs (and file reads) spread over the workers: each chunk to the least busy one, except
@@ -49,7 +56,10 @@ export class CrcOffload {
     const expected = checks.expected.subarray(0, checks.ends * 8);
     const { byteOffset, length } = chunk; // the view is detached once the buffer is sent
     const job: CrcJob = { kind: "crc", stream, buf: chunk.buffer as ArrayBuffer, ranges: checks.ranges, expected };
-    if (dir !== undefined && checks.reads.some(Boolean)) job.read = { dir, names: checks.labels.map((l, i) => (checks.reads[i] ? l : null)) };
+    if (dir !== undefined && checks.reads.some((r) => r !== NOT_READ)) {
+      job.read = { dir, names: checks.labels.map((l, i) => (checks.reads[i] !== NOT_READ ? l : null)) };
+      if (checks.reads.some((r) => r >= 0)) job.read.positions = checks.reads;
+    }
     const ranges = checks.ranges;
     const continues = ranges.length > 0 && !(ranges[2]! & RANGE_START);
     const client = (continues && this.pinned.get(stream)) || this.leastBusy();
@@ -62,7 +72,10 @@ export class CrcOffload {
       failed = checks.invalid;
       reason = "crc";
     }
-    if (failed >= 0) throw failure(checks.labels[failed]!, reason ?? "crc");
+    if (failed >= 0) {
+      if (reason && typeof reason === "object" && "shorter" in reason) reason = { shorter: reason.shorter + checks.after[failed]! };
+      throw failure(checks.labels[failed]!, reason ?? "crc");
+    }
     return new Uint8Array(reply.buf, byteOffset, length);
   }
 

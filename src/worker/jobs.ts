@@ -4,7 +4,7 @@
  */
 import type { FilesPort } from "../ports.ts";
 import { TarEngine } from "../tar/engine.ts";
-import { layerFileReader } from "../graphdriver/diff-getter.ts";
+import { LayerFileReader } from "../graphdriver/diff-getter.ts";
 import { CREATE_FIELDS, RANGE_END, RANGE_START, type CreateJob, type CreateReply, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
 
 export interface JobResult {
@@ -12,19 +12,17 @@ export interface JobResult {
   transfer: ArrayBuffer[];
 }
 
-type Reader = (name: string, into: Uint8Array) => number | null | undefined;
-
 /** `files`: the worker's own file access, for jobs that read layer files by name. */
 export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise<JobResult | undefined> {
   let engine: Promise<TarEngine> | undefined;
   /** The open CRC of each stream whose last file continues into its next chunk. */
   const open = new Map<number, bigint>();
   /** One reader per stream, as the main thread has one getter per reassembly: its cache of checked directories lasts as long. */
-  const readers = new Map<number, Reader | undefined>();
-  const readerFor = (stream: number, dir: string): Reader | undefined => {
+  const readers = new Map<number, LayerFileReader | undefined>();
+  const readerFor = (stream: number, dir: string): LayerFileReader | undefined => {
     if (!readers.has(stream)) {
       if (readers.size >= 64) readers.delete(readers.keys().next().value!); // streams never ended
-      readers.set(stream, files && layerFileReader(files, dir));
+      readers.set(stream, files && LayerFileReader.of(files, dir));
     }
     return readers.get(stream);
   };
@@ -41,7 +39,9 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
   };
 }
 
-function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, reader: Reader | undefined): CrcReply {
+const PROBE = new Uint8Array(1);
+
+function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, reader: LayerFileReader | undefined): CrcReply {
   const bytes = new Uint8Array(job.buf);
   const window = engine.window;
   let expectedAt = 0;
@@ -56,17 +56,25 @@ function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, r
     const name = job.read?.names[i / 3];
     if (name != null) {
       if (!reader) return fail(i, { error: "this worker cannot read layer files" });
+      const position = job.read!.positions?.[i / 3] ?? -1;
       let got: number | null | undefined;
-      // A byte of room past the file (when the chunk has it) lets a reader see the end in one
-      // read; a longer file writes into it, and this chunk fails anyway.
-      const room = offset + length < bytes.length ? 1 : 0;
+      let longer = false;
+      // A byte of room past the file's end (when the chunk has it) lets a reader see the end in
+      // one read; a longer file writes into it, and this chunk fails anyway.
+      const room = offset + length < bytes.length && (position < 0 || flags & RANGE_END) ? 1 : 0;
       try {
-        got = reader(name, bytes.subarray(offset, offset + length + room));
+        if (position < 0) {
+          got = reader.read(name, bytes.subarray(offset, offset + length + room));
+        } else {
+          got = reader.read(name, bytes.subarray(offset, offset + length + room), position);
+          // A large file's last piece with no room after it: one more byte tells a longer file.
+          longer = !room && (flags & RANGE_END) !== 0 && got === length && (reader.read(name, PROBE, position + length) ?? 0) > 0;
+        }
       } catch (e) {
         return fail(i, { error: (e as Error).message, code: (e as { code?: unknown }).code as string | undefined });
       }
       if (got === null) return fail(i, "missing");
-      if (got === undefined || got > length) return fail(i, "longer");
+      if (got === undefined || got > length || longer) return fail(i, "longer");
       if (got < length) return fail(i, { shorter: length - got });
     }
     // The CRC lives in engine memory; only a file that continues from the last chunk brings one.

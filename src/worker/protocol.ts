@@ -21,12 +21,17 @@ export interface CrcJob {
   expected: Uint8Array;
   /**
    * Ranges the worker first fills itself: the layer file named (tar-split record name) for each
-   * range, null for ranges already filled; read from `dir` by diff-getter.ts layerFileReader.
+   * range, null for ranges already filled; read from `dir` by diff-getter.ts LayerFileReader.
+   * `positions` (when any range is a piece of a large file): where in its file each range
+   * starts, negative for any other range.
    */
-  read?: { dir: string; names: Array<string | null> };
+  read?: { dir: string; names: Array<string | null>; positions?: number[] };
 }
 
-/** Why a range's file failed: as tarsplit-common.ts names the errors. */
+/**
+ * Why a range's file failed: as tarsplit-common.ts names the errors. `shorter` counts what the
+ * range lacks (for a piece of a file, the bytes after it are the sender's to add).
+ */
 export type RangeFailure = "crc" | "missing" | "longer" | { shorter: number } | { error: string; code?: string };
 
 export interface CrcReply {

@@ -5,7 +5,7 @@ import { isWharfError } from "../../src/errors.ts";
 import { TarReader } from "../../src/tar/reader.ts";
 import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
 import { assembleTar, tarSplitTarLength } from "../../src/tar/tarsplit-assemble.ts";
-import { byteString, encodeRecord } from "../../src/tar/tarsplit-json.ts";
+import { byteString, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "../../src/tar/tarsplit-json.ts";
 import { cleanPath } from "../../src/format/go-path.ts";
 import { goQuote } from "../../src/format/go-json.ts";
 import { readFixture } from "../support/fixtures.ts";
@@ -161,6 +161,51 @@ test("CRC mismatch and missing files fail with TAR_SPLIT naming the file", async
   assert.ok(isWharfError(short, "TAR_SPLIT"));
   const ok = await attempt((n) => enc.encode(n === "a.txt" ? "hello" : "world"));
   assert.ok(ok instanceof Uint8Array && same(ok, tar));
+});
+
+test("in-place reassembly: files read in place, by promise or by the getter, and a segment larger than the window", async () => {
+  const builder = new TarBuilder();
+  const bodies = new Map<string, Uint8Array>();
+  const add = (name: string, body: Uint8Array) => (bodies.set(name, body), builder.file(name, body));
+  for (let i = 0; i < 300; i++) add(`small/${i}.bin`, pseudoRandomBytes(2000 + i * 7, i));
+  add("edge/exactly-1MiB.bin", pseudoRandomBytes(1 << 20, 1001));
+  add("edge/large.bin", pseudoRandomBytes((3 << 20) + 5, 1002));
+  add("tail.txt", enc.encode("last"));
+  // Junk after the end marker, recorded (as tar-split does) in 1 MiB segments; merged here into
+  // one segment larger than the window, which only the JSON path reads, and larger than a chunk.
+  const tar = concat([builder.end().bytes(), pseudoRandomBytes(5 << 20, 1003)]);
+  const records: TarSplitRecord[] = [];
+  for await (const r of tarSplitRecords(tar)) records.push(r);
+  const lastFile = records.findLastIndex((r) => r.type === TAR_SPLIT_FILE);
+  const tail = records.splice(lastFile + 1);
+  records.push({ type: TAR_SPLIT_SEGMENT, payload: concat(tail.map((r) => r.payload ?? new Uint8Array(0))), position: records.length });
+  assert.ok(records.at(-1)!.payload!.length > 5 << 20);
+  const jsonl = enc.encode(records.map((r) => encodeRecord(r)).join(""));
+  const get = (name: string) => bodies.get(name) ?? null;
+  type Answer = "sync" | "promise" | "getter";
+  const readInto = (answer: (name: string) => Answer, change?: (name: string, body: Uint8Array) => Uint8Array | null) => (name: string, into: Uint8Array) => {
+    let body = bodies.get(name) ?? null;
+    if (body && change) body = change(name, body);
+    if (body === null) return null;
+    const mode = answer(name);
+    if (mode === "getter" || body.length > into.length) return undefined;
+    into.set(body);
+    return mode === "promise" ? Promise.resolve(body.length) : body.length;
+  };
+  const run = (read: ReturnType<typeof readInto>) => bytesOf(assembleTar(chunkedStream(jsonl, [65536, 3 << 20]), get, read)).catch((e: unknown) => e);
+  for (const answer of [() => "sync" as const, () => "promise" as const, () => "getter" as const, (n: string) => (["sync", "promise", "getter"] as const)[n.length % 3]!]) {
+    const rebuilt = await run(readInto(answer));
+    assert.ok(rebuilt instanceof Uint8Array && same(rebuilt, tar), `reassembled bytes differ (${answer("small/1.bin")})`);
+  }
+  // Failures name the file, whichever way it was read.
+  for (const mode of ["sync", "promise"] as const) {
+    const gone = await run(readInto(() => mode, (n, b) => (n === "small/7.bin" ? null : b)));
+    assert.is((gone as Error).message, 'tar-split: file "small/7.bin" is missing');
+    const short = await run(readInto(() => mode, (n, b) => (n === "small/9.bin" ? b.subarray(0, b.length - 4) : b)));
+    assert.is((short as Error).message, 'tar-split: file "small/9.bin" is 4 bytes shorter than recorded');
+    const flipped = await run(readInto(() => mode, (n, b) => (n === "edge/exactly-1MiB.bin" ? concat([b.subarray(0, 9), new Uint8Array([b[9]! ^ 1]), b.subarray(10)]) : b)));
+    assert.is((flipped as Error).message, 'tar-split: file "edge/exactly-1MiB.bin" fails its CRC-64 check');
+  }
 });
 
 test.run();
