@@ -34,4 +34,4 @@ export class ChunkPool {
 }
 
 /** Reassembled layer tar chunks (tarsplit-out.ts), released by writeStreamTo when asked. */
-export const layerTarChunks = new ChunkPool(1 << 20, 32);
+export const layerTarChunks = new ChunkPool(1 << 20, 64);

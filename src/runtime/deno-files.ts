@@ -5,6 +5,7 @@
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
 import type { DenoApi, DenoFileInfo, DenoFsFile, DenoOpenOptions } from "./deno-api.ts";
 import { errorCode, io, ioSync } from "./io-error.ts";
+import { WRITE_PIECE } from "./write-size.ts";
 import { libcFileOps, type Libc } from "./libc.ts";
 import { libcFileReads, type LibcFileReads } from "./libc-reads.ts";
 
@@ -156,10 +157,10 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
     }),
     write: (data, position) => io("write", path, async () => {
       if (position !== undefined && position !== null) await file.seek(position, SEEK_START);
-      for (let done = 0; done < data.length;) done += await file.write(data.subarray(done));
+      for (let done = 0; done < data.length;) done += await file.write(data.subarray(done, done + WRITE_PIECE));
     }),
     writeSync: (data) => ioSync("write", path, () => {
-      for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
+      for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done, done + WRITE_PIECE));
     }),
     sync: () => io("fsync", path, () => file.sync()),
     close: () => io("close", path, async () => file.close()),

@@ -10,6 +10,7 @@ import type { Stats } from "node:fs";
 import type * as NodeFsCb from "node:fs";
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
 import { errorCode, io, ioSync } from "./io-error.ts";
+import { WRITE_PIECE } from "./write-size.ts";
 
 /** What a runtime adds to node:fs to make a full FilesPort. */
 export type NativeFileOps = Pick<FilesPort, "mknod" | "setxattr" | "getxattr" | "listxattr" | "xattrTree">;
@@ -111,11 +112,11 @@ function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
       let done = 0;
       while (done < data.length) {
         const at = position === undefined || position === null ? null : position + done;
-        done += await call<number>((d) => cb.write(fd, data, done, data.length - done, at, d));
+        done += await call<number>((d) => cb.write(fd, data, done, Math.min(data.length - done, WRITE_PIECE), at, d));
       }
     }),
     writeSync: (data) => ioSync("write", path, () => {
-      for (let done = 0; done < data.length;) done += cb.writeSync(fd, data, done, data.length - done, null);
+      for (let done = 0; done < data.length;) done += cb.writeSync(fd, data, done, Math.min(data.length - done, WRITE_PIECE), null);
     }),
     sync: () => io("fsync", path, () => call<void>((d) => cb.fsync(fd, d))),
     close: () => io("close", path, async () => {
