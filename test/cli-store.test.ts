@@ -87,6 +87,30 @@ test("a layer that does not match its diffID: Docker's error, exit 1, nothing of
   assert.fixture(withoutCommitted(await dumpRoot(rt, root, "overlay2")), withoutCommitted(before));
 });
 
+test("save of a damaged layer, in either form: one line naming what is wrong, exit 1, no archive left", async () => {
+  const root = freshRoot();
+  assert.is((await wharf(["--root", root, "--driver", "vfs", "load", "-i", multi])).code, 0);
+  const layerdb = `${root}/image/vfs/layerdb/sha256`;
+  const chains = await files.readdir(layerdb);
+  const parents = new Set(await Promise.all(chains.filter((c) => c !== "mounts").map(async (c) => decoder.decode(await files.readFile(`${layerdb}/${c}/parent`).catch(() => new Uint8Array())))));
+  const top = chains.find((c) => c !== "mounts" && !parents.has(`sha256:${c}`))!;
+  const tarSplit = `${layerdb}/${top}/tar-split.json.gz`;
+  const original = await files.readFile(tarSplit);
+  // The top layer's tar-split cut short: its length cannot be known (legacy: found mid-stream, after earlier layers).
+  await files.writeFile(tarSplit, original.subarray(0, original.length >> 1));
+  for (const format of ["legacy", "oci"]) {
+    const dir = `${tmp}/damaged-${counter++}`;
+    await files.mkdir(dir);
+    const r = await wharf(["--root", root, "save", "--format", format, "-o", `${dir}/out.tar`, "wharf-test/multi:1"]);
+    assert.is(r.code, 1, `${format}: ${r.stderr}`);
+    assert.is(r.stderr.trim().split("\n").length, 1, `${format}: ${r.stderr}`);
+    assert.match(r.stderr, `wharf: layer sha256:${top}: tar-split.json.gz: corrupt or truncated gzip stream`, format);
+    assert.equal(await files.readdir(dir), [], `${format}: left ${await files.readdir(dir)}`);
+  }
+  await files.writeFile(tarSplit, original);
+  assert.is((await wharf(["--root", root, "save", "-o", `${tmp}/repaired-${counter++}.tar`, "wharf-test/multi:1"])).code, 0);
+});
+
 test("images, history, tag, rmi: shared layers survive one image and go with the last", async () => {
   const root = freshRoot();
   for (const archive of [busybox, multi]) assert.is((await wharf(["--root", root, "load", "-i", archive])).code, 0);

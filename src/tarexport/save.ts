@@ -9,10 +9,11 @@
  * created time here; Docker leaves it at the time of the save.
  */
 import type { Runtime } from "../ports.ts";
-import { WharfError } from "../errors.ts";
+import { isWharfError, WharfError } from "../errors.ts";
 import { chainIDs, digestHex, digestOf, type Digest } from "../hash/digest.ts";
 import type { ImageID, StoredImage } from "../image/image.ts";
 import type { Layer } from "../layer/layer.ts";
+import { TAR_SPLIT_FILE_NAME } from "../layer/layerdb.ts";
 import type { Store } from "../store/root.ts";
 import { gunzipStream } from "../compress/index.ts";
 import { tarSplitTarLength } from "../tar/tarsplit-assemble.ts";
@@ -46,7 +47,8 @@ interface TreeEntry {
   path: string;
   kind: "dir" | "file" | "symlink";
   mtime: number;
-  size?: number;
+  /** A layer tar's length may still be on its way: awaited when the archive reaches its header. */
+  size?: number | Promise<number>;
   /** Bytes, or a layer's tar, opened when the archive reaches it. */
   body?: Uint8Array | (() => ReadableStream<Uint8Array>);
   linkname?: string;
@@ -91,8 +93,30 @@ async function resolveImages(store: SaveStores, names: readonly string[]): Promi
 
 /** The exact length of a layer's tar, from its tar-split (payloads are not decoded). */
 async function layerTarSize(store: SaveStores, rt: Runtime, layer: Layer): Promise<number> {
-  const handle = await rt.files!.open(store.layers.db.tarSplitPath(layer.chainID), "r");
-  return tarSplitTarLength(fileReadable(handle).pipeThrough(gunzipStream(rt.compression)));
+  try {
+    const handle = await rt.files!.open(store.layers.db.tarSplitPath(layer.chainID), "r");
+    return await tarSplitTarLength(fileReadable(handle).pipeThrough(gunzipStream(rt.compression)));
+  } catch (e) {
+    // Which layer's metadata is damaged: the codec's message alone names no file.
+    if (!isWharfError(e)) throw e;
+    throw new WharfError(e.code, `layer ${layer.chainID}: ${TAR_SPLIT_FILE_NAME}: ${e.message}`, { errno: e.errno, cause: e });
+  }
+}
+
+/** A layer's tar length, by layer: computed once, and side by side for all the layers started. */
+type LayerSizes = (layer: Layer) => Promise<number>;
+
+function layerSizes(store: SaveStores, rt: Runtime): LayerSizes {
+  const started = new Map<string, Promise<number>>();
+  return (layer) => {
+    let size = started.get(layer.chainID);
+    if (!size) {
+      size = layerTarSize(store, rt, layer);
+      size.catch(() => {}); // raised where it is awaited, in layer order
+      started.set(layer.chainID, size);
+    }
+    return size;
+  };
 }
 
 /** Go's filepath.Walk order: names sorted within each directory, a directory before its content. */
@@ -116,21 +140,27 @@ export async function saveImages(store: SaveStores, names: readonly string[], op
   };
   let entries: TreeEntry[];
   try {
+    const layers = new Map<string, Layer>();
     const layerOf = (chainID: Digest): Layer => {
-      const layer = store.layers.get(chainID);
+      let layer = layers.get(chainID);
+      if (layer) return layer;
+      layer = store.layers.get(chainID);
       if (!layer) throw new WharfError("NOT_FOUND", `layer ${chainID} of the image is missing from the store`);
       held.push(layer);
+      layers.set(chainID, layer);
       return layer;
     };
-    entries = options.format === "oci" ? await ociTree(store, rt, images, layerOf) : await legacyTree(store, rt, images, layerOf);
+    // Each layer's length takes a pass over its tar-split: all of them at once, not one by one.
+    const sizeOf = layerSizes(store, rt);
+    for (const { image } of images) for (const chainID of chainIDs(rt.digests, image.config.rootfs.diff_ids)) void sizeOf(layerOf(chainID));
+    entries = options.format === "oci" ? await ociTree(store, rt, images, layerOf, sizeOf) : await legacyTree(store, rt, images, layerOf, sizeOf);
   } catch (e) {
     await releaseAll();
     throw e;
   }
   entries.sort(walkOrder);
   const layerTars = new ReadAheadSequence(entries.flatMap((e) => (typeof e.body === "function" ? [e.body] : [])), READ_AHEAD_BYTES);
-  let nextTar = 0;
-  const tar = writeTar(entries.map((e) => toTarEntry(e, layerTars, typeof e.body === "function" ? nextTar++ : -1)));
+  const tar = writeTar(tarEntries(entries, layerTars));
   const reader = tar.getReader();
   const stopAll = async (reason?: unknown) => {
     await layerTars.cancel(reason);
@@ -162,11 +192,17 @@ export async function saveImages(store: SaveStores, names: readonly string[], op
  * Headers as Go's tar.FileInfoHeader gives them for Docker's temp files: root-owned, type bits
  * in the mode. A layer's tar is the `tarIndex`-th of `layerTars`, opened when the writer reaches it.
  */
-function toTarEntry(e: TreeEntry, layerTars: ReadAheadSequence, tarIndex: number): TarEntry {
+function toTarEntry(e: TreeEntry, size: number, layerTars: ReadAheadSequence, tarIndex: number): TarEntry {
   const common = { uid: 0, gid: 0, uname: "root", gname: "root", mtime: e.mtime };
   if (e.kind === "dir") return { header: { ...common, name: `${e.path}/`, typeflag: TypeFlag.dir, mode: 0o40755, size: 0 } };
   if (e.kind === "symlink") return { header: { ...common, name: e.path, typeflag: TypeFlag.symlink, mode: 0o120777, size: 0, linkname: e.linkname } };
-  return { header: { ...common, name: e.path, typeflag: TypeFlag.reg, mode: 0o100644, size: e.size! }, body: typeof e.body === "function" ? async () => layerTars.open(tarIndex) : e.body! };
+  return { header: { ...common, name: e.path, typeflag: TypeFlag.reg, mode: 0o100644, size }, body: typeof e.body === "function" ? async () => layerTars.open(tarIndex) : e.body! };
+}
+
+/** The archive's entries in order, each layer's header once its length is known. */
+async function* tarEntries(entries: TreeEntry[], layerTars: ReadAheadSequence): AsyncGenerator<TarEntry> {
+  let nextTar = 0;
+  for (const e of entries) yield toTarEntry(e, (await e.size) ?? 0, layerTars, typeof e.body === "function" ? nextTar++ : -1);
 }
 
 function bytesEntry(path: string, data: string | Uint8Array, mtime: number): TreeEntry {
@@ -178,7 +214,7 @@ function createdSeconds(image: StoredImage): number {
   return chtimesSeconds(v1ImageFromConfig(image.config as Record<string, unknown>).created);
 }
 
-async function legacyTree(store: SaveStores, rt: Runtime, images: ImageToSave[], layerOf: (c: Digest) => Layer): Promise<TreeEntry[]> {
+async function legacyTree(store: SaveStores, rt: Runtime, images: ImageToSave[], layerOf: (c: Digest) => Layer, sizeOf: LayerSizes): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
   const savedV1 = new Set<string>();
   const diffIDPaths = new Map<string, string>();
@@ -199,8 +235,8 @@ async function legacyTree(store: SaveStores, rt: Runtime, images: ImageToSave[],
       if (first !== undefined) {
         entries.push({ path: `${id}/layer.tar`, kind: "symlink", mtime: created, linkname: `../${first}` });
       } else {
-        const size = await layerTarSize(store, rt, layer);
-        entries.push({ path: `${id}/layer.tar`, kind: "file", mtime: created, size, body: () => layer.tarStream() });
+        // Lengths still being computed stay promises: the first layer streams while later ones are measured.
+        entries.push({ path: `${id}/layer.tar`, kind: "file", mtime: created, size: sizeOf(layer), body: () => layer.tarStream() });
         diffIDPaths.set(diffIDs[i]!, `${id}/layer.tar`);
       }
     }
@@ -232,7 +268,7 @@ async function addParents(store: SaveStores, images: ImageToSave[], manifest: Ma
   }
 }
 
-async function ociTree(store: SaveStores, rt: Runtime, images: ImageToSave[], layerOf: (c: Digest) => Layer): Promise<TreeEntry[]> {
+async function ociTree(store: SaveStores, rt: Runtime, images: ImageToSave[], layerOf: (c: Digest) => Layer, sizeOf: LayerSizes): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [{ path: "blobs", kind: "dir", mtime: 0 }, { path: "blobs/sha256", kind: "dir", mtime: 0 }];
   const blobs = new Set<string>();
   const addBlob = (digest: string, entry: () => TreeEntry) => {
@@ -259,7 +295,7 @@ async function ociTree(store: SaveStores, rt: Runtime, images: ImageToSave[], la
       let desc = savedLayers.get(diffID);
       if (!desc) {
         const layer = layerOf(chain[i]!);
-        const size = await layerTarSize(store, rt, layer);
+        const size = await sizeOf(layer);
         desc = { mediaType: MEDIA_TYPE_OCI_LAYER, digest: diffID, size };
         savedLayers.set(diffID, desc);
         addBlob(diffID, () => ({ path: `blobs/sha256/${digestHex(diffID)}`, kind: "file", mtime: created, size, body: () => layer.tarStream() }));
