@@ -23,6 +23,8 @@ export interface Layer {
   readonly cacheID: string;
   /** The exact uncompressed layer tar, rebuilt from tar-split records plus the layer's files (CRC checked). */
   tarStream(): ReadableStream<Uint8Array>;
+  /** The length of `tarStream()`'s bytes, from the tar-split alone (an archive writes it first). */
+  tarLength(): Promise<number>;
 }
 
 /**

@@ -17,6 +17,7 @@ import { registerChain, type ChainLayer, type RegisterChainOptions, type Registe
 import { restoreLayers } from "./restore.ts";
 import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
 import { WORKER_WORTH_BYTES } from "../worker/client.ts";
+import { chunksReadable, DecodedTarSplits } from "./tar-length.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
@@ -45,7 +46,14 @@ export class StoredLayer implements Layer {
   tarStream(): ReadableStream<Uint8Array> {
     return this.store.tarStreamOf(this);
   }
+
+  tarLength(): Promise<number> {
+    return this.store.tarLengthOf(this);
+  }
 }
+
+/** Decoded tar-split kept between a layer's length and its stream (tar-length.ts), at most this much. */
+const DECODED_TAR_SPLIT_BUDGET = 64 << 20;
 
 /** A driver layer created (then filled) but not yet committed to the layerdb. */
 export interface PreparedLayer {
@@ -231,12 +239,28 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
     await this.db.discard(prepared.staged);
   }
 
+  private readonly decodedTarSplits = new DecodedTarSplits(DECODED_TAR_SPLIT_BUDGET);
+
+  async tarLengthOf(layer: StoredLayer): Promise<number> {
+    const [{ tarSplitTarLength }, { gunzipStream }] = await Promise.all([import("../tar/tarsplit-assemble.ts"), import("../compress/index.ts")]);
+    const handle = await openTarSplit(this.files, this.db.tarSplitPath(layer.chainID), layer);
+    try {
+      const decoded = fileReadable(handle).pipeThrough(gunzipStream(this.runtime.compression));
+      return await this.decodedTarSplits.measure(layer.chainID, decoded, tarSplitTarLength);
+    } catch (e) {
+      // Which layer's metadata is damaged: the codec's message alone names no file.
+      if (!isWharfError(e)) throw e;
+      throw new WharfError(e.code, `layer ${layer.chainID}: ${TAR_SPLIT_FILE_NAME}: ${e.message}`, { errno: e.errno, cause: e });
+    }
+  }
+
   tarStreamOf(layer: StoredLayer): ReadableStream<Uint8Array> {
     const files = this.files;
     const path = this.db.tarSplitPath(layer.chainID);
     const compression = this.runtime.compression;
     const driver = this.driver;
     const workers = this.runtime.workers;
+    const decodedTarSplits = this.decodedTarSplits;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let closeGetter: (() => Promise<void>) | undefined;
     const finish = async () => {
@@ -250,13 +274,14 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
         const [{ assembleTar }, { crcOffload }, { gunzipStream }] = await Promise.all([
           import("../tar/tarsplit-assemble.ts"), import("../worker/crc-offload.ts"), import("../compress/index.ts"),
         ]);
-        const handle = await files.open(path, "r").catch((e: unknown) => {
-          if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `layer ${layer.chainID} has no ${TAR_SPLIT_FILE_NAME}`);
+        // Decoded already when the layer's length was just measured (a save), else from the file.
+        const decoded = await decodedTarSplits.take(layer.chainID);
+        const records = decoded ? chunksReadable(decoded) : fileReadable(await openTarSplit(files, path, layer)).pipeThrough(gunzipStream(compression));
+        const getter = await driver.diffGetter(layer.cacheID).catch(async (e: unknown) => {
+          await records.cancel().catch(() => {});
           throw e;
         });
-        const getter = await driver.diffGetter(layer.cacheID);
         closeGetter = () => getter.close();
-        const records = fileReadable(handle).pipeThrough(gunzipStream(compression));
         // Large layers are read and checked on the worker.
         const worker = layer.size >= WORKER_WORTH_BYTES ? await crcOffload(workers) : undefined;
         const offload = worker && { worker, dir: getter.dir };
@@ -293,6 +318,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
 
   private async deleteLayer(layer: StoredLayer): Promise<void> {
     this.layers.delete(layer.chainID);
+    this.decodedTarSplits.drop(layer.chainID);
     // Renamed first, so a crash before the driver removal is seen as a leftover, not a layer.
     const removing = await this.db.markRemoving(layer.chainID);
     if (await this.driver.exists(layer.cacheID)) await this.driver.remove(layer.cacheID);
@@ -318,4 +344,11 @@ export class DiffIDMismatchError extends WharfError {
   constructor(message: string, readonly expected: DiffID, readonly actual: DiffID) {
     super("DIGEST_MISMATCH", message);
   }
+}
+
+async function openTarSplit(files: FilesPort, path: string, layer: Layer) {
+  return files.open(path, "r").catch((e: unknown) => {
+    if (isWharfError(e, "IO") && e.errno === "ENOENT") throw new WharfError("NOT_FOUND", `layer ${layer.chainID} has no ${TAR_SPLIT_FILE_NAME}`);
+    throw e;
+  });
 }

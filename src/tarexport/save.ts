@@ -9,16 +9,12 @@
  * created time here; Docker leaves it at the time of the save.
  */
 import type { Runtime } from "../ports.ts";
-import { isWharfError, WharfError } from "../errors.ts";
+import { WharfError } from "../errors.ts";
 import { chainIDs, digestHex, digestOf, type Digest } from "../hash/digest.ts";
 import type { ImageID, StoredImage } from "../image/image.ts";
 import type { Layer } from "../layer/layer.ts";
-import { TAR_SPLIT_FILE_NAME } from "../layer/layerdb.ts";
 import type { Store } from "../store/root.ts";
-import { gunzipStream } from "../compress/index.ts";
-import { tarSplitTarLength } from "../tar/tarsplit-assemble.ts";
 import { TypeFlag, writeTar, type TarEntry } from "../tar/writer.ts";
-import { fileReadable } from "../io/file-stream.ts";
 import { ReadAheadSequence } from "../io/read-ahead.ts";
 import { isFullIdentifier, parseNormalizedNamed, tagNameOnly, type Reference } from "../reference/reference.ts";
 import { chtimesSeconds, compareUtf8 } from "../format/go-json.ts";
@@ -91,27 +87,15 @@ async function resolveImages(store: SaveStores, names: readonly string[]): Promi
   return out;
 }
 
-/** The exact length of a layer's tar, from its tar-split (payloads are not decoded). */
-async function layerTarSize(store: SaveStores, rt: Runtime, layer: Layer): Promise<number> {
-  try {
-    const handle = await rt.files!.open(store.layers.db.tarSplitPath(layer.chainID), "r");
-    return await tarSplitTarLength(fileReadable(handle).pipeThrough(gunzipStream(rt.compression)));
-  } catch (e) {
-    // Which layer's metadata is damaged: the codec's message alone names no file.
-    if (!isWharfError(e)) throw e;
-    throw new WharfError(e.code, `layer ${layer.chainID}: ${TAR_SPLIT_FILE_NAME}: ${e.message}`, { errno: e.errno, cause: e });
-  }
-}
-
 /** A layer's tar length, by layer: computed once, and side by side for all the layers started. */
 type LayerSizes = (layer: Layer) => Promise<number>;
 
-function layerSizes(store: SaveStores, rt: Runtime): LayerSizes {
+function layerSizes(): LayerSizes {
   const started = new Map<string, Promise<number>>();
   return (layer) => {
     let size = started.get(layer.chainID);
     if (!size) {
-      size = layerTarSize(store, rt, layer);
+      size = layer.tarLength();
       size.catch(() => {}); // raised where it is awaited, in layer order
       started.set(layer.chainID, size);
     }
@@ -151,7 +135,7 @@ export async function saveImages(store: SaveStores, names: readonly string[], op
       return layer;
     };
     // Each layer's length takes a pass over its tar-split: all of them at once, not one by one.
-    const sizeOf = layerSizes(store, rt);
+    const sizeOf = layerSizes();
     for (const { image } of images) for (const chainID of chainIDs(rt.digests, image.config.rootfs.diff_ids)) void sizeOf(layerOf(chainID));
     entries = options.format === "oci" ? await ociTree(store, rt, images, layerOf, sizeOf) : await legacyTree(store, rt, images, layerOf, sizeOf);
   } catch (e) {
