@@ -41,7 +41,7 @@ test("dist/wharf-worker.mjs checks CRC-64 ranges as the engine computes them", a
     for (const flip of [0, 1]) {
       const expected = new Uint8Array(${JSON.stringify(expected)}); expected[7] ^= flip;
       const buf = bytes.slice().buffer;
-      w.postMessage({ kind: "crc", stream: 1 + flip, buf, ranges: [0, bytes.length, 3], expected }, [buf]);
+      w.postMessage({ kind: "crc", stream: 1 + flip, buf, ranges: Int32Array.of(0, bytes.length, 3), expected }, [buf]);
     }`;
   const r = await rt.processes!.run("node", ["--input-type=module", "-e", script]);
   assert.is(r.code, 0, decoder.decode(r.stderr));

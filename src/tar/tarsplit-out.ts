@@ -5,8 +5,8 @@
  * chunk leaving, in order, once its files pass. Errors are raised in stream order either way.
  */
 import type { TarEngine } from "./engine.ts";
-import { NOT_READ, WHOLE_FILE, type ChunkChecks, type CrcOffload } from "../worker/crc-offload.ts";
-import { RANGE_END, RANGE_START } from "../worker/protocol.ts";
+import type { ChunkChecks, CrcOffload } from "../worker/crc-offload.ts";
+import { NOT_READ, RANGE_END, RANGE_START, WHOLE_FILE } from "../worker/protocol.ts";
 import { layerTarChunks } from "../io/chunk-pool.ts";
 import { crcFailed, endsAt, longer, release, shorter, type SizedSource } from "./tarsplit-common.ts";
 

@@ -66,7 +66,7 @@ export class WorkerClient {
 
   /** Resolves when the worker answers an empty job; rejects when it cannot start. */
   async ready(): Promise<void> {
-    await this.send({ kind: "crc", stream: 0, buf: new ArrayBuffer(0), ranges: [], expected: new Uint8Array(0) }, []);
+    await this.send({ kind: "crc", stream: 0, buf: new ArrayBuffer(0), ranges: new Int32Array(0), expected: new Uint8Array(0) }, []);
   }
 }
 

@@ -8,7 +8,7 @@ import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { WorkersPort } from "../ports.ts";
 import { workerClients, type WorkerClient } from "./client.ts";
 import { crcFailed, longer, missing, shorter } from "../tar/tarsplit-common.ts";
-import { RANGE_END, RANGE_START, type CrcJob, type CrcReply, type RangeFailure } from "./protocol.ts";
+import { NOT_READ, RANGE_END, RANGE_START, type CrcJob, type CrcReply, type RangeFailure } from "./protocol.ts";
 
 /** A chunk's work: ranges as in CrcJob, each RANGE_END range's expected CRC and every range's file name. */
 export interface ChunkChecks {
@@ -25,11 +25,6 @@ export interface ChunkChecks {
   /** First range whose recorded CRC is not 8 bytes (it fails unchecked), or -1. */
   invalid: number;
 }
-
-/** ChunkChecks.reads: the range is filled already. */
-export const NOT_READ = -2;
-/** ChunkChecks.reads: the range is a whole file, for the worker to read. */
-export const WHOLE_FILE = -1;
 
 /**
  * CRC jobs (and file reads) spread over the workers: each chunk to the least busy one, except
@@ -53,12 +48,14 @@ export class CrcOffload {
    * failing file's error. `dir`: where the ranges to read are read from.
    */
   async check(stream: number, chunk: Uint8Array, checks: ChunkChecks, dir?: string): Promise<Uint8Array> {
-    const expected = checks.expected.subarray(0, checks.ends * 8);
+    // A copy of only what is used: a view would carry its whole buffer along.
+    const expected = checks.expected.slice(0, checks.ends * 8);
     const { byteOffset, length } = chunk; // the view is detached once the buffer is sent
-    const job: CrcJob = { kind: "crc", stream, buf: chunk.buffer as ArrayBuffer, ranges: checks.ranges, expected };
+    const job: CrcJob = { kind: "crc", stream, buf: chunk.buffer as ArrayBuffer, ranges: Int32Array.from(checks.ranges), expected };
     if (dir !== undefined && checks.reads.some((r) => r !== NOT_READ)) {
-      job.read = { dir, names: checks.labels.map((l, i) => (checks.reads[i] !== NOT_READ ? l : null)) };
-      if (checks.reads.some((r) => r >= 0)) job.read.positions = checks.reads;
+      let names = "";
+      for (let i = 0; i < checks.labels.length; i++) if (checks.reads[i] !== NOT_READ) names += `${checks.labels[i]}\0`;
+      job.read = { dir, reads: Float64Array.from(checks.reads), names };
     }
     const ranges = checks.ranges;
     const continues = ranges.length > 0 && !(ranges[2]! & RANGE_START);

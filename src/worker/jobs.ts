@@ -5,7 +5,7 @@
 import type { FilesPort } from "../ports.ts";
 import { TarEngine } from "../tar/engine.ts";
 import { LayerFileReader } from "../graphdriver/diff-getter.ts";
-import { CREATE_FIELDS, RANGE_END, RANGE_START, type CreateJob, type CreateReply, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
+import { CREATE_FIELDS, NOT_READ, RANGE_END, RANGE_START, type CreateJob, type CreateReply, type CrcJob, type CrcReply, type RangeFailure, type WorkerJob } from "./protocol.ts";
 
 export interface JobResult {
   reply: unknown;
@@ -45,6 +45,8 @@ function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, r
   const bytes = new Uint8Array(job.buf);
   const window = engine.window;
   let expectedAt = 0;
+  const names = job.read?.names.split("\0");
+  let nextName = 0;
   const fail = (i: number, reason: RangeFailure): CrcReply => {
     open.delete(job.stream);
     return { kind: "crc", buf: job.buf, failed: i / 3, reason };
@@ -53,10 +55,10 @@ function checkChunk(engine: TarEngine, job: CrcJob, open: Map<number, bigint>, r
     const offset = job.ranges[i]!;
     const length = job.ranges[i + 1]!;
     const flags = job.ranges[i + 2]!;
-    const name = job.read?.names[i / 3];
-    if (name != null) {
+    const position = job.read ? job.read.reads[i / 3]! : NOT_READ;
+    if (position !== NOT_READ) {
+      const name = names![nextName++]!;
       if (!reader) return fail(i, { error: "this worker cannot read layer files" });
-      const position = job.read!.positions?.[i / 3] ?? -1;
       let got: number | null | undefined;
       let longer = false;
       // A byte of room past the file's end (when the chunk has it) lets a reader see the end in

@@ -1,7 +1,8 @@
 /**
  * Messages between the main thread and a wharf worker (ports.ts WorkerPort). Buffers travel
  * by transfer, never by copy: a chunk goes to the worker to be filled and checked, and comes
- * back whole.
+ * back whole. Per-range data travels packed (typed arrays, one string of names): a structured
+ * clone of arrays of thousands of numbers and strings cost several times the message itself.
  */
 
 /** The range starts a new CRC; without it the range continues the stream's open one. */
@@ -16,17 +17,22 @@ export interface CrcJob {
   stream: number;
   buf: ArrayBuffer;
   /** Flat triples: offset in `buf`, length, RANGE_* flags. */
-  ranges: number[];
+  ranges: Int32Array;
   /** 8 big-endian bytes per RANGE_END range, in order (as tar-split records them). */
   expected: Uint8Array;
   /**
-   * Ranges the worker first fills itself: the layer file named (tar-split record name) for each
-   * range, null for ranges already filled; read from `dir` by diff-getter.ts LayerFileReader.
-   * `positions` (when any range is a piece of a large file): where in its file each range
-   * starts, negative for any other range.
+   * Ranges the worker first fills itself, from layer files read from `dir` by diff-getter.ts
+   * LayerFileReader. `reads`, per range: NOT_READ (filled already), WHOLE_FILE, or where in its
+   * file the piece starts. `names`: the file (tar-split record name) of each range read, in
+   * order, each followed by a NUL (names never hold one).
    */
-  read?: { dir: string; names: Array<string | null>; positions?: number[] };
+  read?: { dir: string; reads: Float64Array; names: string };
 }
+
+/** CrcJob `read.reads`: the range is filled already. */
+export const NOT_READ = -2;
+/** CrcJob `read.reads`: the range is a whole file, for the worker to read. */
+export const WHOLE_FILE = -1;
 
 /**
  * Why a range's file failed: as tarsplit-common.ts names the errors. `shorter` counts what the
