@@ -104,6 +104,12 @@ export interface FilesPort {
    */
   readFileAt?(path: string, into: Uint8Array, position: number): number | null;
   /**
+   * Optional: readFileInto and readFileAt for files under `dir` by clean relative path, each
+   * directory on the way opened once and without following a symlink (what lies behind one, or
+   * is not a regular file, reads as missing). Close it when done; undefined when not offered.
+   */
+  openDirReader?(dir: string): DirFileReader | undefined;
+  /**
    * Optional fast path for walking trees of many small files (layer diffs): every entry of the
    * directory `path` with its lstat, in any order; an entry gone before its lstat is left out.
    * An adapter may do it in blocking calls where, per entry, they cost less than a hop to an
@@ -217,6 +223,13 @@ export interface WorkerPort {
 
 export interface WorkersPort {
   spawn(): Promise<WorkerPort>;
+}
+
+/** FilesPort.openDirReader: blocking reads of files under one directory. */
+export interface DirFileReader {
+  readFileInto(rel: string, into: Uint8Array): number | null | undefined;
+  readFileAt(rel: string, into: Uint8Array, position: number): number | null;
+  close(): void;
 }
 
 /** Everything a runtime offers. Absent abilities are `undefined`. */

@@ -323,4 +323,38 @@ test("blocking reads of a file, whole or from a position: only regular files, ne
   }
 });
 
+test("a directory reader reads files by relative path, never through a symlinked directory or file", async () => {
+  const reader = files.openDirReader?.(`${dir}/tree`);
+  if (!reader) {
+    console.log(`runtime-ports: ${rt.name} has no directory reader`);
+    return;
+  }
+  reader.close();
+  await files.mkdir(`${dir}/tree/a/b`, { recursive: true });
+  await files.mkdir(`${dir}/outside`);
+  await files.writeFile(`${dir}/tree/a/b/f.txt`, enc.encode("0123456789"));
+  await files.writeFile(`${dir}/tree/top.txt`, enc.encode("top"));
+  await files.writeFile(`${dir}/outside/f.txt`, enc.encode("0123456789"));
+  await files.symlink(`${dir}/outside`, `${dir}/tree/a/link`);
+  await files.symlink(`${dir}/tree/a/b/f.txt`, `${dir}/tree/a/b/link.txt`);
+  await files.mknod(`${dir}/tree/a/fifo`, "fifo", 0o644, 0, 0);
+  const r = files.openDirReader!(`${dir}/tree`)!;
+  try {
+    const into = new Uint8Array(11);
+    assert.is(r.readFileInto("a/b/f.txt", into), 10);
+    assert.is(dec.decode(into.subarray(0, 10)), "0123456789");
+    assert.is(r.readFileInto("top.txt", new Uint8Array(4)), 3);
+    assert.is(r.readFileInto("a/b/f.txt", new Uint8Array(9)), undefined);
+    const piece = new Uint8Array(3);
+    assert.is(r.readFileAt("a/b/f.txt", piece, 8), 2);
+    assert.is(dec.decode(piece.subarray(0, 2)), "89");
+    for (const rel of ["a/link/f.txt", "a/b/link.txt", "a/fifo", "a/b", "a/none", "none/f.txt", "top.txt/x"]) {
+      assert.is(r.readFileInto(rel, new Uint8Array(11)), null, rel);
+      assert.is(r.readFileAt(rel, new Uint8Array(4), 0), null, rel);
+    }
+  } finally {
+    r.close();
+  }
+});
+
 test.run();

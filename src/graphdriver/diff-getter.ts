@@ -3,7 +3,7 @@
  * the layer directory only; names are cleaned and may not climb out or pass through symlinks.
  */
 import { isWharfError } from "../errors.ts";
-import type { FileHandle, FileInfo, FilesPort } from "../ports.ts";
+import type { DirFileReader, FileHandle, FileInfo, FilesPort } from "../ports.ts";
 import { entryPath, joinPath } from "../archive/path.ts";
 import { fileReadable } from "../io/file-stream.ts";
 import type { DiffGetter } from "./driver.ts";
@@ -72,6 +72,7 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
     async close() {
       if (closed) return;
       closed = true;
+      reader?.close();
       await release();
     },
   };
@@ -87,12 +88,22 @@ export class LayerFileReader {
   /** Whether each directory (relative path) is a real one. */
   private readonly realDirs = new Map<string, boolean>();
 
-  private constructor(private readonly files: Required<Pick<FilesPort, "readFileInto" | "readFileAt" | "lstatSync">>, readonly dir: string) {}
+  private constructor(
+    private readonly files: Required<Pick<FilesPort, "readFileInto" | "readFileAt" | "lstatSync">>,
+    readonly dir: string,
+    /** The runtime's reader relative to `dir`, when it has one: it checks the directories itself. */
+    private readonly byDir: DirFileReader | undefined,
+  ) {}
 
-  /** Undefined when the runtime has no blocking reads. */
+  /** Undefined when the runtime has no blocking reads. Close it when done. */
   static of(files: FilesPort, dir: string): LayerFileReader | undefined {
     if (!files.readFileInto || !files.readFileAt || !files.lstatSync) return undefined;
-    return new LayerFileReader(files as Required<FilesPort>, dir);
+    return new LayerFileReader(files as Required<FilesPort>, dir, files.openDirReader?.(dir));
+  }
+
+  /** Releases what the runtime's directory reader holds open. */
+  close(): void {
+    this.byDir?.close();
   }
 
   /**
@@ -102,6 +113,7 @@ export class LayerFileReader {
   read(name: string, into: Uint8Array, position?: number): number | null | undefined {
     const rel = layerRel(name);
     if (rel === null) return null;
+    if (this.byDir) return position === undefined ? this.byDir.readFileInto(rel, into) : this.byDir.readFileAt(rel, into, position);
     const slash = rel.lastIndexOf("/");
     if (slash > 0 && !parentsRealSync(this.dir, rel.slice(0, slash), this.files, this.realDirs)) return null;
     const path = joinPath(this.dir, rel);

@@ -4,7 +4,7 @@
  */
 import type { FileHandle, FileInfo, FileKind, FilesPort, OpenMode } from "../ports.ts";
 import type { DenoApi, DenoFileInfo, DenoFsFile, DenoOpenOptions } from "./deno-api.ts";
-import { errorCode, io, ioSync } from "./io-error.ts";
+import { errorCode, io, ioError, ioSync } from "./io-error.ts";
 import { WRITE_PIECE } from "./write-size.ts";
 import { libcFileOps, type Libc } from "./libc.ts";
 import { libcFileReads, type LibcFileReads } from "./libc-reads.ts";
@@ -69,6 +69,23 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       if (ffi) return ffi.readFileAt(path, into, position);
       return smallRegularFile(deno, path, Infinity) ? readFileSync(deno, path, into, position) : null;
     }),
+    openDirReader: (dir) => {
+      const reader = reads()?.openDirReader(dir);
+      if (!reader) return undefined;
+      // The path for an error message is joined only when one is thrown.
+      const named = <T>(rel: string, read: () => T): T => {
+        try {
+          return read();
+        } catch (e) {
+          throw ioError("read", `${dir}/${rel}`, e);
+        }
+      };
+      return {
+        readFileInto: (rel, into) => named(rel, () => reader.readFileInto(rel, into)),
+        readFileAt: (rel, into, position) => named(rel, () => reader.readFileAt(rel, into, position)),
+        close: () => reader.close(),
+      };
+    },
     readdir: (path) => io("readdir", path, async () => {
       const names: string[] = [];
       for await (const entry of deno.readDir(path)) names.push(entry.name);

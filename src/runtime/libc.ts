@@ -18,8 +18,8 @@ export interface Libc {
   lsetxattr(path: Uint8Array, name: Uint8Array, value: Uint8Array, size: number, flags: number): number;
   lgetxattr(path: Uint8Array, name: Uint8Array, value: Uint8Array, size: number): number;
   llistxattr(path: Uint8Array, list: Uint8Array, size: number): number;
-  /** open(2) with no mode: for reading only. */
-  open(path: Uint8Array, flags: number): number;
+  /** openat(2) with no mode: for reading only. */
+  openat(dirfd: number, path: Uint8Array, flags: number): number;
   pread(fd: number, into: Uint8Array, count: number, position: number): number;
   close(fd: number): number;
   errno(): number;
@@ -39,7 +39,7 @@ export function lazyLibc(open: () => Libc): Libc {
     lsetxattr: (...a) => get().lsetxattr(...a),
     lgetxattr: (...a) => get().lgetxattr(...a),
     llistxattr: (...a) => get().llistxattr(...a),
-    open: (...a) => get().open(...a),
+    openat: (...a) => get().openat(...a),
     pread: (...a) => get().pread(...a),
     close: (...a) => get().close(...a),
     errno: () => get().errno(),
@@ -60,7 +60,7 @@ export const LIBC_SIGNATURES = {
   lsetxattr: { args: ["ptr", "ptr", "ptr", "u64", "i32"], returns: "i32" },
   lgetxattr: { args: ["ptr", "ptr", "ptr", "u64"], returns: "ssize" },
   llistxattr: { args: ["ptr", "ptr", "u64"], returns: "ssize" },
-  open: { args: ["ptr", "i32"], returns: "i32" },
+  openat: { args: ["i32", "ptr", "i32"], returns: "i32" },
   pread: { args: ["i32", "ptr", "u64", "u64"], returns: "ssize" },
   close: { args: ["i32"], returns: "i32" },
   __errno_location: { args: [], returns: "ptr" },
@@ -84,7 +84,7 @@ export function bindLibc(symbols: LibcSymbols, readErrno: (errnoPointer: unknown
     lsetxattr: (path, name, value, size, flags) => n(symbols.lsetxattr(path, name, value, BigInt(size), flags)),
     lgetxattr: (path, name, value, size) => n(symbols.lgetxattr(path, name, value, BigInt(size))),
     llistxattr: (path, list, size) => n(symbols.llistxattr(path, list, BigInt(size))),
-    open: (path, flags) => n(symbols.open(path, flags)),
+    openat: (dirfd, path, flags) => n(symbols.openat(dirfd, path, flags)),
     // Plain numbers for the 64-bit arguments: both FFIs take them, and reads are hot.
     pread: (fd, into, count, position) => n(symbols.pread(fd, into, count, position)),
     close: (fd) => n(symbols.close(fd)),

@@ -21,7 +21,12 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
   const readers = new Map<number, LayerFileReader | undefined>();
   const readerFor = (stream: number, dir: string): LayerFileReader | undefined => {
     if (!readers.has(stream)) {
-      if (readers.size >= 64) readers.delete(readers.keys().next().value!); // streams never ended
+      if (readers.size >= 64) {
+        // Streams never ended.
+        const [oldest, reader] = readers.entries().next().value!;
+        reader?.close();
+        readers.delete(oldest);
+      }
       readers.set(stream, files && LayerFileReader.of(files, dir));
     }
     return readers.get(stream);
@@ -29,6 +34,7 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
   return async (job) => {
     if (job.kind === "end-stream") {
       open.delete(job.stream);
+      readers.get(job.stream)?.close();
       readers.delete(job.stream);
       return undefined;
     }
