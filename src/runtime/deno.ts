@@ -24,7 +24,9 @@ export async function createDenoRuntime(): Promise<Runtime> {
     mounts: libcMounts(libc, { cwd: () => deno.cwd(), chdir: (path) => deno.chdir(path) }),
     clock: webClock,
     random: webRandom,
-    ...(await serverCodecs()),
+    // Deno's node:zlib decodes on the calling thread: 256 KiB chunks measured fastest here, for
+    // tar-split JSON (7.7 ms vs 14 ms with 1 MiB for 24 MB) and layer tars alike (156 vs 152-163 ms).
+    ...(await serverCodecs({ decodeChunkSize: 256 << 10 })),
     stdio: {
       stdin: () => deno.stdin.readable,
       stdout: deno.stdout.writable,

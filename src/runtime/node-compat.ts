@@ -10,7 +10,7 @@ import type { Transform } from "node:stream";
 import type { CompressionPort, Digester, DigesterFactory } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 
-/** Output chunk size of the native decoders: 1 MiB measured fastest here (Node 20 gains ~10% over 256 KiB; Deno and Bun are level). */
+/** Output chunk size of the native decoders unless the adapter asks otherwise: 1 MiB measured fastest on Node 20 (~10% over 256 KiB) and Bun. */
 const DECODE_CHUNK_SIZE = 1024 * 1024;
 /** Go's gzip.DefaultCompression, as Docker writes tar-split.json.gz. */
 const GZIP_LEVEL = 6;
@@ -23,9 +23,9 @@ type NodeCrypto = typeof import("node:crypto");
 type NodeZlib = typeof import("node:zlib");
 
 /** Loads node:crypto and node:zlib once and returns the native digests and codecs. */
-export async function loadNativeCodecs(): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
+export async function loadNativeCodecs(options: { decodeChunkSize?: number } = {}): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
   const [crypto, zlib] = await Promise.all([import("node:crypto"), import("node:zlib")]);
-  return { digests: nativeDigests(crypto), compression: nativeCompression(zlib) };
+  return { digests: nativeDigests(crypto), compression: nativeCompression(zlib, options.decodeChunkSize ?? DECODE_CHUNK_SIZE) };
 }
 
 function nativeDigests({ createHash }: NodeCrypto): DigesterFactory {
@@ -47,14 +47,14 @@ function nativeDigests({ createHash }: NodeCrypto): DigesterFactory {
 
 type ZstdFactory = (options?: { chunkSize?: number }) => Transform;
 
-function nativeCompression(zlib: NodeZlib): CompressionPort {
+function nativeCompression(zlib: NodeZlib, decodeChunkSize: number): CompressionPort {
   const port: CompressionPort = {
-    gunzip: () => transformFromNode(zlib.createGunzip({ chunkSize: DECODE_CHUNK_SIZE }), "gzip"),
+    gunzip: () => transformFromNode(zlib.createGunzip({ chunkSize: decodeChunkSize }), "gzip"),
     gzip: () => transformFromNode(zlib.createGzip({ level: GZIP_LEVEL, chunkSize: ENCODE_CHUNK_SIZE }), "gzip"),
   };
   const createZstdDecompress = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
   if (typeof createZstdDecompress === "function") {
-    port.zstdDecompress = () => transformFromNode(createZstdDecompress({ chunkSize: DECODE_CHUNK_SIZE }), "zstd");
+    port.zstdDecompress = () => transformFromNode(createZstdDecompress({ chunkSize: decodeChunkSize }), "zstd");
   }
   return port;
 }

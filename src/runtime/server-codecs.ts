@@ -5,6 +5,7 @@
 import type { CompressionPort, DigesterFactory } from "../ports.ts";
 import { loadNativeCodecs } from "./node-compat.ts";
 
-export function serverCodecs(): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
-  return loadNativeCodecs();
+/** `decodeChunkSize`: the decoders' output chunk size, where a runtime's own measurements favour another. */
+export function serverCodecs(options: { decodeChunkSize?: number } = {}): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
+  return loadNativeCodecs(options);
 }
