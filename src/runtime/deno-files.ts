@@ -28,7 +28,7 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     }
   };
   const native = libcFileOps(libc);
-  // Reads by open(2) with O_NOFOLLOW where FFI is allowed: Deno's own open needs an lstat first.
+  // Reads by openat(2) with O_NOFOLLOW where FFI is allowed (libc-reads.ts): Deno's own open needs an lstat first.
   let ffiReads: LibcFileReads | null | undefined;
   const reads = (): LibcFileReads | null => {
     if (ffiReads === undefined) {
@@ -184,7 +184,6 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
   };
 }
 
-/** lstat of a file about to be read whole: null when missing or not a regular file, undefined when over `limit`. */
 /** Bytes of the file at `path` from `position` until `into` is full or the file ends. */
 function readFileSync(deno: DenoApi, path: string, into: Uint8Array, position: number): number {
   const file = deno.openSync(path, { read: true });
@@ -202,6 +201,7 @@ function readFileSync(deno: DenoApi, path: string, into: Uint8Array, position: n
   }
 }
 
+/** lstat of a file about to be read whole: null when missing or not a regular file, undefined when over `limit`. */
 function smallRegularFile(deno: DenoApi, path: string, limit: number): DenoFileInfo | null | undefined {
   let info: DenoFileInfo;
   try {
