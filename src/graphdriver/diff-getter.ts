@@ -6,6 +6,7 @@ import { isWharfError } from "../errors.ts";
 import type { DirFileReader, FileHandle, FileInfo, FilesPort } from "../ports.ts";
 import { entryPath, joinPath } from "../archive/path.ts";
 import { fileReadable } from "../io/file-stream.ts";
+import { chunksReadable } from "../io/bytes.ts";
 import type { DiffGetter } from "./driver.ts";
 
 /** An open file as a ByteSource that knows its size (the reader can skip its end probe). */
@@ -47,7 +48,7 @@ export function layerFileGetter(files: FilesPort, dir: string, release: () => Pr
       if (files.readSmallFile) {
         const bytes = await files.readSmallFile(abs, SMALL_FILE);
         if (bytes === null) return null;
-        if (bytes !== undefined) return Object.assign(bytesReadable(bytes), { bytes });
+        if (bytes !== undefined) return Object.assign(chunksReadable(bytes.length > 0 ? [bytes] : []), { bytes });
       }
       const info = await files.lstat(abs);
       if (info?.kind !== "file") return null;
@@ -158,15 +159,6 @@ function parentsRealSync(dir: string, parent: string, files: Pick<Required<Files
     if (!real) return false;
   }
   return true;
-}
-
-function bytesReadable(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.length > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
 }
 
 function sizedFile(handle: FileHandle, size: number): SizedFile {

@@ -35,3 +35,14 @@ export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce(
   }
   return out;
 }
+
+/** A stream of chunks held in memory, one per pull. */
+export function chunksReadable(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next < chunks.length) controller.enqueue(chunks[next++]!);
+      else controller.close();
+    },
+  });
+}

@@ -17,7 +17,8 @@ import { registerChain, type ChainLayer, type RegisterChainOptions, type Registe
 import { restoreLayers } from "./restore.ts";
 import { RWLayers, StoredRWLayer } from "./rw-layer.ts";
 import { WORKER_WORTH_BYTES } from "../worker/client.ts";
-import { chunksReadable, DecodedTarSplits } from "./tar-length.ts";
+import { DecodedTarSplits } from "./tar-length.ts";
+import { chunksReadable } from "../io/bytes.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 

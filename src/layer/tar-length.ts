@@ -74,14 +74,3 @@ export class DecodedTarSplits {
     this.used -= entry.bytes;
   }
 }
-
-/** A stream of chunks held in memory. */
-export function chunksReadable(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (next < chunks.length) controller.enqueue(chunks[next++]!);
-      else controller.close();
-    },
-  });
-}

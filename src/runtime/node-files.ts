@@ -186,14 +186,8 @@ const PROBE = new Uint8Array(1);
  * file is missing.
  */
 function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): number | null | undefined {
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
-  let fd: number;
-  try {
-    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (e) {
-    if (NOT_A_FILE.has(errorCode(e) ?? "")) return null;
-    throw e;
-  }
+  const fd = openToRead(cb, path);
+  if (fd === null) return null;
   try {
     let filled = 0;
     while (filled < into.length) {
@@ -223,10 +217,9 @@ function readIntoSync(cb: typeof NodeFsCb, path: string, into: Uint8Array): numb
  * FIFO. Positioned reads (pread) fail on a FIFO or socket (ESPIPE), as a directory's do (EISDIR).
  */
 function readAtSync(cb: typeof NodeFsCb, path: string, into: Uint8Array, position: number): number | null {
-  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
-  let fd: number | undefined;
+  const fd = openToRead(cb, path);
+  if (fd === null) return null;
   try {
-    fd = cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     let filled = 0;
     while (filled < into.length) {
       const n = cb.readSync(fd, into, filled, into.length - filled, position + filled);
@@ -235,15 +228,29 @@ function readAtSync(cb: typeof NodeFsCb, path: string, into: Uint8Array, positio
     }
     return filled;
   } catch (e) {
-    if (NOT_A_FILE.has(errorCode(e) ?? "") || errorCode(e) === "ESPIPE") return null;
+    if (NOT_A_FILE.has(errorCode(e) ?? "")) return null;
     throw e;
   } finally {
-    if (fd !== undefined) cb.closeSync(fd);
+    cb.closeSync(fd);
   }
 }
 
-/** What open or read of a path that is not a readable file fails with (ELOOP, EMLINK: a symlink under O_NOFOLLOW). */
-const NOT_A_FILE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EMLINK", "EISDIR", "EAGAIN", "ENXIO", "ENODEV"]);
+/** A descriptor for reading `path` without following a final symlink or waiting on a FIFO; null when it is not there to read. */
+function openToRead(cb: typeof NodeFsCb, path: string): number | null {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = cb.constants;
+  try {
+    return cb.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (e) {
+    if (NOT_A_FILE.has(errorCode(e) ?? "")) return null;
+    throw e;
+  }
+}
+
+/**
+ * What open or read of a path that is not a readable file fails with (ELOOP, EMLINK: a symlink
+ * under O_NOFOLLOW; ESPIPE: a positioned read of a FIFO or socket).
+ */
+const NOT_A_FILE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EMLINK", "EISDIR", "EAGAIN", "ENXIO", "ENODEV", "ESPIPE"]);
 
 /** readdir and an lstat per entry as blocking calls: a directory in the cache costs microseconds per entry. */
 function lstatDirSync(cb: typeof NodeFsCb, path: string): Array<{ name: string; info: FileInfo }> {

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { chunksReadable, DecodedTarSplits } from "../../src/layer/tar-length.ts";
+import { DecodedTarSplits } from "../../src/layer/tar-length.ts";
+import { chunksReadable } from "../../src/io/bytes.ts";
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 /** A length function that sums what it is given, or fails at the end. */
