@@ -214,4 +214,32 @@ rootTest("an unknown layer is a NOT_FOUND error", async () => {
   });
 });
 
+
+rootTest("an apply's size is diff/'s walked size, known without a walk unless something was replaced", async () => {
+  const { LayerExtractor } = await import("../src/archive/apply.ts");
+  const { directorySize } = await import("../src/graphdriver/overlay2.ts");
+  const link = (name: string, typeflag: string, linkname: string): TarEntry => ({ header: { name, typeflag, mode: 0o777, uid: 0, gid: 0, size: 0, mtime: MTIME, linkname } });
+  const big = { header: { name: "d/big.bin", typeflag: TypeFlag.reg, mode: 0o644, uid: 0, gid: 0, size: 300_000, mtime: MTIME }, body: new Uint8Array(300_000).fill(7) };
+  const plain: TarEntry[] = [
+    dir("d/"), file("d/a", "alpha"), file("d/empty", ""), big, file(".wh.gone", ""), dir("o/"), file("o/.wh..wh..opq", ""),
+    link("d/sym", TypeFlag.symlink, "a"), link("d/sym-ü", TypeFlag.symlink, "../ünïcødé/target"), link("d/hard", TypeFlag.link, "d/a"),
+    link("d/hard-big", TypeFlag.link, "d/big.bin"), { header: { name: "d/fifo", typeflag: TypeFlag.fifo, mode: 0o644, uid: 0, gid: 0, size: 0, mtime: MTIME } },
+    ...Array.from({ length: 80 }, (_, i) => file(`many/f${i}`, "x".repeat(i * 13))),
+  ];
+  const replacing: TarEntry[] = [dir("d/"), file("d/a", "short"), file("d/a", "a longer body"), file("d/b", "b"), dir("d/b/"), file("d/b/c", "c"), link("s", TypeFlag.symlink, "d")];
+  for (const [label, entries, known] of [["plain", plain, true], ["replacing", replacing, false]] as const) {
+    const root = await files.makeTempDir("wharf-size-");
+    try {
+      const extractor = new LayerExtractor(files, root, { whiteouts: "overlay", privileged: true });
+      for await (const entry of new TarReader(await readAll(writeTar(entries)))) await extractor.apply(entry);
+      await extractor.finish();
+      const walked = await directorySize(files, root);
+      assert.ok(walked >= (known ? 300_000 : 1), label);
+      assert.is(extractor.madeSize(), known ? walked : undefined, label);
+    } finally {
+      await files.remove(root, { recursive: true });
+    }
+  }
+});
+
 test.run();

@@ -36,6 +36,7 @@ export interface ApplyOptions {
 
 export const OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque";
 
+const UTF8 = new TextEncoder();
 const IGNORED_XATTR_ERRNOS = new Set(["ENOTSUP", "EOPNOTSUPP", "EPERM"]);
 
 /**
@@ -72,8 +73,11 @@ export class LayerExtractor implements LayerApplier {
   private readonly options: ApplyOptions;
   private size = 0;
   private readonly dirs: DirTimes[] = [];
-  /** Layer-relative paths this layer wrote: an opaque marker keeps only these (naive mode). */
-  private readonly unpacked = new Set<string>();
+  /** Layer-relative paths this layer wrote: an opaque marker keeps only these (naive mode only). */
+  private readonly unpacked: Set<string> | undefined;
+  /** Bytes of the regular files and symlinks made (hard links add none), while nothing was removed. */
+  private madeBytes = 0;
+  private removedAny = false;
   /** Parent directories already checked to be real directories (not symlinks). */
   private readonly checkedDirs = new Set<string>(["."]);
   /** Buffered file writes still running, by layer-relative path; the first failure is kept. */
@@ -88,6 +92,16 @@ export class LayerExtractor implements LayerApplier {
     this.files = files;
     this.root = root;
     this.options = options;
+    this.unpacked = options.whiteouts === "delete" ? new Set() : undefined;
+  }
+
+  /**
+   * moby directory.Size of `root` after the apply, when `root` was empty before it: every regular
+   * file was made once and symlinks hold their target, so no walk is needed. Undefined once the
+   * layer removed or replaced anything (what is left then is only known by walking).
+   */
+  madeSize(): number | undefined {
+    return this.removedAny ? undefined : this.madeBytes;
   }
 
   async apply(entry: TarEntry): Promise<void> {
@@ -119,7 +133,7 @@ export class LayerExtractor implements LayerApplier {
     }
     const created = await this.create(entry, rel, path, existing?.kind === "dir" && h.typeflag === "5");
     if (!created) return;
-    this.unpacked.add(rel);
+    this.unpacked?.add(rel);
     if (h.typeflag === "5") this.checkedDirs.add(rel);
     await this.setMetadata(h, path);
   }
@@ -174,7 +188,8 @@ export class LayerExtractor implements LayerApplier {
     }
     this.creator?.flush();
     while (this.bufferedWrites >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
-    this.unpacked.add(rel);
+    this.unpacked?.add(rel);
+    this.madeBytes += body.length;
     this.bufferedWrites++;
     this.track(rel, this.writeBuffered(entry.header, rel, path, body).finally(() => this.bufferedWrites--));
   }
@@ -207,7 +222,8 @@ export class LayerExtractor implements LayerApplier {
     const body = parts.length === 1 ? parts[0]! : concatBytes(parts);
     const { atimeMs, mtimeMs } = entryTimes(h);
     const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
-    this.unpacked.add(rel);
+    this.unpacked?.add(rel);
+    this.madeBytes += body.length;
     // Small layers never start the worker: only past the first files does it pay.
     const worker = this.creator ?? (++this.inlineCreates > INLINE_CREATES ? this.startCreator() : undefined);
     if (worker) {
@@ -249,7 +265,10 @@ export class LayerExtractor implements LayerApplier {
       case "7": {
         const handle = await this.files.open(path, "wx", h.mode & 0o777);
         try {
-          for await (const chunk of entry.chunks()) await handle.write(chunk);
+          for await (const chunk of entry.chunks()) {
+            await handle.write(chunk);
+            this.madeBytes += chunk.length;
+          }
         } finally {
           await handle.close();
         }
@@ -267,6 +286,7 @@ export class LayerExtractor implements LayerApplier {
       case "2":
         checkSymlinkTarget(h.name, rel, h.linkname);
         await this.files.symlink(h.linkname, path);
+        this.madeBytes += UTF8.encode(h.linkname).length; // a symlink's size is its target's byte length
         return true;
       case "3":
       case "4":
@@ -327,12 +347,13 @@ export class LayerExtractor implements LayerApplier {
       const rel = dir === "." ? name : `${dir}/${name}`;
       const info = await this.files.lstat(joinPath(this.root, rel));
       if (!info) continue;
-      if (!this.unpacked.has(rel)) await this.removePath(rel, info);
+      if (!this.unpacked!.has(rel)) await this.removePath(rel, info);
       else if (info.kind === "dir") await this.removeNotUnpacked(rel);
     }
   }
 
   private async removePath(rel: string, info: FileInfo): Promise<void> {
+    this.removedAny = true;
     await this.files.remove(joinPath(this.root, rel), { recursive: info.kind === "dir" });
     if (info.kind !== "dir") return;
     for (const known of this.checkedDirs) {

@@ -202,7 +202,7 @@ export class Overlay2Driver implements Driver {
     }
   }
 
-  /** Applies into diff/ with overlay whiteouts; the size is diff/'s (hard links once). */
+  /** Applies into diff/ (made empty by `create`) with overlay whiteouts; the size is diff/'s (hard links once). */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const diffDir = await this.diffDir(id);
     // Loaded by the layer writers only: commands that just read the store never parse the extractor.
@@ -215,7 +215,7 @@ export class Overlay2Driver implements Driver {
       settle: () => extractor.settle().catch(() => {}),
       finish: async () => {
         await extractor.finish();
-        return directorySize(this.files, diffDir);
+        return extractor.madeSize() ?? directorySize(this.files, diffDir);
       },
     };
   }

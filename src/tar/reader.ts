@@ -9,7 +9,6 @@
  */
 import { WharfError } from "../errors.ts";
 import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
-import { concatBytes } from "../io/bytes.ts";
 import {
   engineError, KIND_END, KIND_ERROR, SCAN_CRC, STOP_NEED_DATA, TarEngine, type EngineRecord, type ScanResult,
 } from "./engine.ts";
@@ -63,7 +62,9 @@ export class TarReader {
   private batch: ScanResult | undefined;
   private batchIndex = 0;
   private body: BodyState | undefined;
-  private raw: Uint8Array[] = [];
+  /** Raw bytes kept since the last `rawBytes()` (one growing buffer: an entry's padding and header are often in different reads). */
+  private raw = new Uint8Array(0);
+  private rawLength = 0;
   private endKind: TarEnd | undefined;
   private failed: WharfError | undefined;
 
@@ -104,9 +105,9 @@ export class TarReader {
    * the end, the end-marker blocks. Copies, kept only with `rawAccounting`.
    */
   rawBytes(): Uint8Array {
-    const parts = this.raw;
-    this.raw = [];
-    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    const bytes = this.raw.slice(0, this.rawLength);
+    this.rawLength = 0;
+    return bytes;
   }
 
   /**
@@ -298,7 +299,15 @@ export class TarReader {
   }
 
   private keepRaw(window: Uint8Array, from: number, to: number): void {
-    if (this.options.rawAccounting && to > from) this.raw.push(window.slice(from, to));
+    if (!this.options.rawAccounting || to <= from) return;
+    const end = this.rawLength + (to - from);
+    if (end > this.raw.length) {
+      const bigger = new Uint8Array(Math.max(end, this.raw.length * 2, 4096));
+      bigger.set(this.raw.subarray(0, this.rawLength));
+      this.raw = bigger;
+    }
+    this.raw.set(window.subarray(from, to), this.rawLength);
+    this.rawLength = end;
   }
 
   /** Moves unconsumed bytes to the window start; only between batches. */

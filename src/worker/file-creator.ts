@@ -23,6 +23,7 @@ interface Waiter {
 }
 
 export class WorkerFileCreator {
+  /** Bodies are gathered here; a batch leaves as a copy of what it holds (kept short: V8 starts a full GC early when much external memory is allocated). */
   private buf = new ArrayBuffer(BATCH_BYTES);
   private bytes = 0;
   private files: number[] = [];
@@ -51,9 +52,9 @@ export class WorkerFileCreator {
   /** Sends what is gathered. */
   flush(): void {
     if (this.paths.length === 0) return;
-    const job: CreateJob = { kind: "create", buf: this.buf, files: this.files, paths: this.paths };
+    const job: CreateJob = { kind: "create", buf: this.buf.slice(0, this.bytes), files: this.files, paths: this.paths };
     const waiters = this.waiters;
-    this.buf = new ArrayBuffer(BATCH_BYTES);
+    if (this.buf.byteLength !== BATCH_BYTES) this.buf = new ArrayBuffer(BATCH_BYTES); // after one oversized body
     this.bytes = 0;
     this.files = [];
     this.paths = [];
@@ -77,7 +78,7 @@ function settle(reply: CreateReply, job: CreateJob, waiters: Waiter[]): void {
   waiters.forEach((w, i) => {
     const f = failed.get(i);
     if (!f) return w.resolve(undefined);
-    if (f.errno === "EEXIST") return w.resolve(new Uint8Array(reply.buf, job.files[i * CREATE_FIELDS]!, job.files[i * CREATE_FIELDS + 1]!));
+    if (f.errno === "EEXIST") return w.resolve(new Uint8Array(reply.buf!, job.files[i * CREATE_FIELDS]!, job.files[i * CREATE_FIELDS + 1]!));
     w.reject(new WharfError(f.code as WharfErrorCode, f.message, { errno: f.errno }));
   });
 }

@@ -38,7 +38,10 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
       readers.delete(job.stream);
       return undefined;
     }
-    if (job.kind === "create") return { reply: await createFiles(files, job), transfer: [job.buf] };
+    if (job.kind === "create") {
+      const reply = await createFiles(files, job);
+      return { reply, transfer: reply.buf ? [reply.buf] : [] };
+    }
     engine ??= TarEngine.create();
     const reply = checkChunk(await engine, job, open, job.read ? readerFor(job.stream, job.read.dir) : undefined);
     return { reply, transfer: [job.buf] };
@@ -119,5 +122,7 @@ async function createFiles(files: FilesPort | undefined, job: CreateJob): Promis
       failures.push({ index: i, code: typeof code === "string" ? code : "IO", errno: typeof errno === "string" ? errno : undefined, message: (e as Error).message });
     }
   }
-  return { kind: "create", buf: job.buf, failures };
+  // The bodies go back only when the caller needs one (EEXIST: it clears the way and creates the
+  // file itself); every buffer received is new external memory the caller's GC has to account.
+  return { kind: "create", buf: failures.some((f) => f.errno === "EEXIST") ? job.buf : undefined, failures };
 }

@@ -69,7 +69,8 @@ export interface CreateJob {
 
 export interface CreateReply {
   kind: "create";
-  buf: ArrayBuffer;
+  /** The job's bodies, sent back only when a file met EEXIST. */
+  buf?: ArrayBuffer;
   /** The files that could not be created (by index), with the error each met. */
   failures: Array<{ index: number; code: string; errno?: string; message: string }>;
 }
