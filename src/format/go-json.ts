@@ -6,9 +6,12 @@
 import { WharfError } from "../errors.ts";
 
 const HEX = "0123456789abcdef";
+/** Strings goQuote passes through unchanged (no quote, backslash, control, HTML or line-separator char, no surrogate). */
+const NOTHING_TO_ESCAPE = /^[^"\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]*$/;
 
 /** Go's json string encoding: `<`, `>`, `&`, U+2028/2029 escaped; control chars as \u00XX except \n \r \t. */
 export function goQuote(s: string): string {
+  if (NOTHING_TO_ESCAPE.test(s)) return `"${s}"`; // most names: no string built a char at a time
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -44,12 +44,18 @@ const utf8 = new TextDecoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
 export function isValidUtf8(bytes: Uint8Array): boolean {
+  if (isAscii(bytes)) return true; // without decoding a string only to drop it
   try {
     utf8Strict.decode(bytes);
     return true;
   } catch {
     return false;
   }
+}
+
+export function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 function copy(window: Uint8Array, offset: number, length: number): Uint8Array {

@@ -6,7 +6,7 @@
 import { WharfError } from "../errors.ts";
 import type { ByteInput } from "../io/source.ts";
 import { crc64Bytes } from "./crc64.ts";
-import { isValidUtf8 } from "./header.ts";
+import { isAscii, isValidUtf8 } from "./header.ts";
 import { cleanPath } from "../format/go-path.ts";
 import { TarReader, type TarEntry } from "./reader.ts";
 import { byteString, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "./tarsplit-json.ts";
@@ -51,8 +51,10 @@ export async function* tarSplitRecords(input: ByteInput, options: TarSplitOption
     await options.onEntry?.(entry);
     const crc = await entry.crc64();
     const { header } = entry;
-    const utf8 = isValidUtf8(header.nameBytes);
-    guard.check(header.nameBytes, header.name);
+    const ascii = isAscii(header.nameBytes);
+    const utf8 = ascii || isValidUtf8(header.nameBytes);
+    if (ascii) guard.checkKey(header.name, header.name); // an ASCII name is its own byte string
+    else guard.check(header.nameBytes, header.name);
     yield {
       type: TAR_SPLIT_FILE,
       name: utf8 ? header.name : undefined,

@@ -129,6 +129,11 @@ test("header-only type with a size records the CRC of nothing", async () => {
 
 test("JSON lines escape like Go and carry non-UTF-8 names as name_raw", async () => {
   assert.is(goQuote('a"b\\c\n\r\t\x01<>&\u2028\u2029é'), '"a\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\u2028\\u2029é"');
+  // Each escaped char alone in an otherwise plain name; plain names pass through whole.
+  for (const [c, quoted] of [['"', '\\"'], ["\\", "\\\\"], ["\x00", "\\u0000"], ["\x1f", "\\u001f"], ["<", "\\u003c"], [">", "\\u003e"], ["&", "\\u0026"], ["\u2029", "\\u2029"], ["\ud800", "\ufffd"], ["\udfff", "\ufffd"], ["😀", "😀"], ["\x7f", "\x7f"], ["é", "é"]]) {
+    assert.is(goQuote(`usr/${c}/bin`), `"usr/${quoted}/bin"`, JSON.stringify(c));
+  }
+  assert.is(goQuote("usr/lib/x86_64-linux-gnu/libc.so.6"), '"usr/lib/x86_64-linux-gnu/libc.so.6"');
   const raw = new Uint8Array([0x61, 0xff, 0x62]);
   const tar = new TarBuilder().entry({ name: raw }, enc.encode("zz")).end().bytes();
   const lines: string[] = [];
