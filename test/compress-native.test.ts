@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
 const { digests: nativeDigestsFactory, compression: nativePort } = await loadNativeCodecs();
 import { decompress } from "../src/compress/detect.ts";
@@ -28,6 +28,21 @@ test("native gunzip decodes multi-member streams with backpressure", async () =>
   const { kind, stream: out } = await decompress(stream(joined), port);
   assert.is(kind, "gzip");
   assert.equal(await collect(out), new Uint8Array([...data, ...data.subarray(0, 1000)]));
+});
+
+test("native codecs: input in chunks of every size (gathered into 1 MiB pieces, large ones passed through) comes out whole", async () => {
+  let x = 0x9e3779b9;
+  const noise = new Uint8Array(5 << 20).map(() => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x & 0xff)); // incompressible: 5 MiB of gzip
+  const sizes = [1, 7000, 65536, 3 << 20, 1 << 20, 123457, (1 << 20) - 1];
+  const chunked = (bytes: Uint8Array) => {
+    let at = 0;
+    let i = 0;
+    return new ReadableStream<Uint8Array>({ pull(c) { if (at >= bytes.length) return c.close(); const n = sizes[i++ % sizes.length]!; c.enqueue(bytes.slice(at, at + n)); at += n; } });
+  };
+  const { stream: out } = await decompress(chunked(new Uint8Array(gzipSync(noise, { level: 1 }))), port);
+  assert.ok(Buffer.from(await collect(out)).equals(noise), "gunzip");
+  const encoded = await collect(chunked(noise).pipeThrough(port.gzip!()));
+  assert.ok(gunzipSync(encoded).equals(noise), "gzip");
 });
 
 test("native gunzip: corrupt or truncated input is a COMPRESSION error", async () => {

@@ -19,7 +19,7 @@ import {
 } from "./path.ts";
 import { concatBytes } from "../io/bytes.ts";
 import type { WorkerClient } from "../worker/client.ts";
-import { WorkerFileCreator } from "../worker/file-creator.ts";
+import { WorkerFileCreator, type CreateMeta } from "../worker/file-creator.ts";
 
 /** `overlay`: whiteouts become 0:0 char devices and opaque xattrs; `delete`: they delete (vfs). */
 export type WhiteoutMode = "overlay" | "delete";
@@ -53,6 +53,13 @@ interface DirTimes {
   path: string;
   atimeMs: number;
   mtimeMs: number;
+}
+
+/** A body read chunk by chunk (it was not all in the reader's window). */
+async function bodyOf(entry: TarEntry): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of entry.chunks()) parts.push(chunk.length === entry.header.size ? chunk : chunk.slice());
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 /** The times an entry's file gets, in ms. */
@@ -147,9 +154,8 @@ export class LayerExtractor implements LayerApplier {
 
   /** Waits for every buffered write and worker creation; throws the first failure among them. */
   async settle(): Promise<void> {
-    while (this.inFlight.size > 0) {
-      this.creator?.flush();
-      await Promise.all(this.inFlight.values());
+    while (this.inFlight.size > 0 || (this.creator?.pending.size ?? 0) > 0) {
+      await Promise.all([...this.inFlight.values(), this.creator?.drain()]);
     }
     this.rethrow();
   }
@@ -162,14 +168,17 @@ export class LayerExtractor implements LayerApplier {
   }
 
   private rethrow(): void {
-    if (this.failure) throw this.failure.error;
+    const failure = this.failure ?? this.creator?.failure;
+    if (failure) throw failure.error;
   }
 
-  /** Is `rel`, or a directory above it, being written? */
+  /** Is `rel`, or a directory above it, being written (here or on the worker)? */
   private touchesInFlight(rel: string): boolean {
-    if (this.inFlight.size === 0) return false;
-    if (this.inFlight.has(rel)) return true;
-    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (this.inFlight.has(rel.slice(0, i))) return true;
+    const creating = this.creator?.pending;
+    if (this.inFlight.size === 0 && !creating?.size) return false;
+    const busy = (key: string) => this.inFlight.has(key) || creating?.has(key) === true;
+    if (busy(rel)) return true;
+    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (busy(rel.slice(0, i))) return true;
     return false;
   }
 
@@ -216,10 +225,8 @@ export class LayerExtractor implements LayerApplier {
   /** A small file (no xattrs) created with its metadata in one port call; what is in the way goes first. */
   private async createSmall(entry: TarEntry, rel: string, path: string): Promise<void> {
     const h = entry.header;
-    // Window views are fine: the file is written before the reader moves on.
-    const parts: Uint8Array[] = [];
-    for await (const chunk of entry.chunks()) parts.push(chunk.length === h.size ? chunk : chunk.slice());
-    const body = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    // Window views are fine: the file is written (or copied into a batch) before the reader moves on.
+    const body = entry.takeBuffered?.() ?? (await bodyOf(entry));
     const { atimeMs, mtimeMs } = entryTimes(h);
     const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
     this.unpacked?.add(rel);
@@ -227,29 +234,30 @@ export class LayerExtractor implements LayerApplier {
     // Small layers never start the worker: only past the first files does it pay.
     const worker = this.creator ?? (++this.inlineCreates > INLINE_CREATES ? this.startCreator() : undefined);
     if (worker) {
-      await worker.throttle();
+      const room = worker.throttle();
+      if (room) await room;
       // Created on the worker (the body is copied at once); what is in the way is cleared here.
-      this.track(rel, worker.create(path, body, meta).then(async (inTheWay) => {
-        if (!inTheWay) return;
-        const existing = await this.files.lstat(path);
-        if (existing) await this.removePath(rel, existing);
-        await this.files.createFile!(path, inTheWay, meta);
-      }));
+      worker.create(rel, path, body, meta);
       return;
     }
     try {
       await this.files.createFile!(path, body, meta);
     } catch (e) {
       if (!(isWharfError(e) && e.errno === "EEXIST")) throw e;
-      const existing = await this.files.lstat(path);
-      if (existing) await this.removePath(rel, existing);
-      await this.files.createFile!(path, body, meta);
+      await this.clearAndCreate(rel, path, body, meta);
     }
+  }
+
+  /** Removes what is in the way of a small file, then creates it. */
+  private async clearAndCreate(rel: string, path: string, body: Uint8Array, meta: CreateMeta): Promise<void> {
+    const existing = await this.files.lstat(path);
+    if (existing) await this.removePath(rel, existing);
+    await this.files.createFile!(path, body, meta);
   }
 
   private startCreator(): WorkerFileCreator | undefined {
     const client = this.options.worker?.();
-    if (client) this.creator = new WorkerFileCreator(client);
+    if (client) this.creator = new WorkerFileCreator(client, (rel, path, body, meta) => this.clearAndCreate(rel, path, body, meta));
     return this.creator;
   }
 
@@ -266,7 +274,10 @@ export class LayerExtractor implements LayerApplier {
         const handle = await this.files.open(path, "wx", h.mode & 0o777);
         try {
           for await (const chunk of entry.chunks()) {
-            await handle.write(chunk);
+            // Blocking writes into the page cache where the runtime has them (as writeStreamTo):
+            // a hop to an I/O thread per chunk left a large file waiting on every write.
+            if (handle.writeSync) handle.writeSync(chunk);
+            else await handle.write(chunk);
             this.madeBytes += chunk.length;
           }
         } finally {

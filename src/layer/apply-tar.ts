@@ -6,7 +6,7 @@
 import type { CompressionPort, DigesterFactory, FileHandle, FilesPort } from "../ports.ts";
 import type { LayerApplier } from "../graphdriver/driver.ts";
 import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
-import { tarSplitRecords } from "../tar/tarsplit.ts";
+import { TarSplitter } from "../tar/tarsplit.ts";
 import { RecordLineWriter } from "../tar/tarsplit-encode.ts";
 import { gzipEncode } from "../compress/index.ts";
 import type { DiffID } from "./layer.ts";
@@ -34,8 +34,8 @@ export async function applyLayerTar(
   const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode());
   const lines = new RecordLineWriter();
   try {
-    for await (const record of tarSplitRecords(hashed.source, { onEntry: (entry) => applier.apply(entry) })) {
-      lines.write(record);
+    const splitter = new TarSplitter(hashed.source, (record) => lines.write(record), (entry) => applier.apply(entry));
+    while (await splitter.step()) {
       if (lines.length >= RECORD_BATCH) await sink.write(lines.take());
     }
     if (lines.length > 0) await sink.write(lines.take());

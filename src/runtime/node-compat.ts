@@ -16,6 +16,13 @@ const DECODE_CHUNK_SIZE = 1024 * 1024;
 const GZIP_LEVEL = 6;
 /** Output chunk size of the native encoder (its output is a tenth of its input or less). */
 const ENCODE_CHUNK_SIZE = 256 * 1024;
+/**
+ * Input goes to zlib in pieces of this size: every write is a hop to an I/O thread and back, and
+ * fetch delivers 64 KiB chunks (gunzip of a 150 MB blob: 250 ms in 64 KiB writes, 100 ms in 1 MiB).
+ */
+const INPUT_PIECE = 1024 * 1024;
+/** Filled input pieces kept for reuse once zlib has consumed them. */
+const SPARE_PIECES = 2;
 /** Decoded chunks held before zlib is paused (backpressure). */
 const OUTPUT_QUEUE_CHUNKS = 2;
 
@@ -114,16 +121,39 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
       codec.destroy();
     },
   });
+  // Small chunks are gathered into a piece; a piece zlib has consumed is reused (no new buffer per piece).
+  const spare: Uint8Array[] = [];
+  let piece: Uint8Array | undefined;
+  let pieceLength = 0;
+  const send = async (bytes: Uint8Array, reusable: Uint8Array | undefined): Promise<void> => {
+    const recycle = reusable && ((error?: Error | null) => void (!error && spare.length < SPARE_PIECES && spare.push(reusable)));
+    codec.write(bytes, recycle);
+    // One piece may wait while zlib works on another, so gathering the next overlaps the work.
+    while (codec.writableLength > INPUT_PIECE && !failure) await waitForEvent();
+    if (failure) throw failure;
+  };
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       if (failure) throw failure;
-      if (!codec.write(chunk)) {
-        while (codec.writableNeedDrain && !failure) await waitForEvent();
-        if (failure) throw failure;
+      if (pieceLength === 0 && chunk.length >= INPUT_PIECE) return send(chunk, undefined);
+      for (let at = 0; at < chunk.length; ) {
+        piece ??= spare.pop() ?? new Uint8Array(INPUT_PIECE);
+        const n = Math.min(chunk.length - at, INPUT_PIECE - pieceLength);
+        piece.set(chunk.subarray(at, at + n), pieceLength);
+        pieceLength += n;
+        at += n;
+        if (pieceLength === INPUT_PIECE) {
+          const full = piece;
+          piece = undefined;
+          pieceLength = 0;
+          await send(full, full);
+        }
       }
     },
     close() {
       if (failure) throw failure;
+      if (piece && pieceLength > 0) codec.write(piece.subarray(0, pieceLength));
+      piece = undefined;
       codec.end();
     },
     abort(reason) {

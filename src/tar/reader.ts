@@ -33,10 +33,17 @@ export interface TarEntry {
   chunks(): AsyncIterableIterator<Uint8Array>;
   /** Body as a stream of copied chunks. */
   stream(): ReadableStream<Uint8Array>;
+  /**
+   * The whole body as one view of engine memory (valid until the next pull) when the reader holds
+   * all of it already, else undefined; a small file then costs no async read.
+   */
+  takeBuffered?(): Uint8Array | undefined;
   /** Discards what is left of the body. */
   skip(): Promise<void>;
   /** CRC-64/ISO of the whole body (reads what is left); needs the `crc` option. */
   crc64(): Promise<bigint>;
+  /** `crc64()` when no read is needed (the rest of the body and its padding are in the window), else undefined. */
+  crc64Sync?(): bigint | undefined;
 }
 
 /** How the archive ended, as Go's reader accepts it. */
@@ -197,6 +204,12 @@ export class TarReader {
         started = true;
         return reader.bodyChunks(entry);
       },
+      takeBuffered() {
+        if (started) return undefined;
+        const view = reader.takeWhole(entry);
+        if (view) started = true;
+        return view;
+      },
       stream() {
         const it = entry.chunks();
         return new ReadableStream<Uint8Array>({
@@ -218,6 +231,11 @@ export class TarReader {
         if (reader.body?.entry !== entry) throw new WharfError("INVALID_ARGUMENT", `tar: "${header.name}" is no longer current`);
         const state = reader.body;
         await reader.finishBody(engine);
+        return state.crc;
+      },
+      crc64Sync() {
+        const state = reader.body;
+        if (!reader.options.crc || state?.entry !== entry || !reader.finishBodyNow(state)) return undefined;
         return state.crc;
       },
     };
@@ -243,6 +261,18 @@ export class TarReader {
     }
   }
 
+  /** The current body whole, when the window holds all of it (see TarEntry.takeBuffered). */
+  private takeWhole(entry: TarEntry): Uint8Array | undefined {
+    const state = this.body;
+    if (!state || state.entry !== entry || state.remaining > this.fill - this.cursor) return undefined;
+    const start = this.cursor;
+    const n = state.remaining;
+    if (this.options.crc && !state.crcKnown) state.crc = this.engine!.crcWindow(state.crc, start, n);
+    this.cursor += n;
+    state.remaining = 0;
+    return this.engine!.window.subarray(start, start + n);
+  }
+
   /** Next piece of the current body as a window view; advances the cursor. */
   private async takeBody(engine: TarEngine, state: BodyState, wantView: boolean): Promise<Uint8Array | undefined> {
     if (this.body !== state || state.remaining === 0) return undefined;
@@ -258,6 +288,17 @@ export class TarReader {
     this.cursor += n;
     state.remaining -= n;
     return wantView ? engine.window.subarray(start, start + n) : undefined;
+  }
+
+  /** `finishBody` when the window holds the rest of the body and its padding; false (nothing done) otherwise. */
+  private finishBodyNow(state: BodyState): boolean {
+    if (state.remaining + state.padding > this.fill - this.cursor) return false;
+    if (state.remaining > 0 && !this.takeWhole(state.entry)) return false;
+    this.keepRaw(this.engine!.window, this.cursor, this.cursor + state.padding);
+    this.cursor += state.padding;
+    state.crcKnown = true;
+    this.body = undefined;
+    return true;
   }
 
   /** Consumes the rest of the body and its padding (the padding is raw bytes of the next entry). */

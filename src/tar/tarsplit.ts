@@ -37,38 +37,82 @@ export class DuplicateGuard {
   }
 }
 
-/** The records for a tar stream, in order. */
-export async function* tarSplitRecords(input: ByteInput, options: TarSplitOptions = {}): AsyncGenerator<TarSplitRecord> {
-  const reader = new TarReader(input, { rawAccounting: true, crc: true });
-  const guard = new DuplicateGuard();
-  let position = 0;
-  const segment = (payload: Uint8Array): TarSplitRecord => ({ type: TAR_SPLIT_SEGMENT, payload, position: position++ });
-  while (true) {
-    const entry = await reader.next();
-    if (!entry) break;
-    const headerBytes = reader.rawBytes();
-    if (headerBytes.length > 0) yield segment(headerBytes);
-    await options.onEntry?.(entry);
-    const crc = await entry.crc64();
+/**
+ * Disassembles a tar stream entry by entry, handing each record to `emit` as soon as it is known:
+ * an entry's header segment before `onEntry` sees it, its file record after. A plain loop over
+ * `step()`, not a generator, because a layer has tens of thousands of entries and each yield of
+ * an async generator allocates.
+ */
+export class TarSplitter {
+  private readonly reader: TarReader;
+  private readonly guard = new DuplicateGuard();
+  private position = 0;
+  private trailing: AsyncIterator<Uint8Array> | undefined;
+  private done = false;
+
+  constructor(input: ByteInput, private readonly emit: (record: TarSplitRecord) => void, private readonly onEntry?: TarSplitOptions["onEntry"]) {
+    this.reader = new TarReader(input, { rawAccounting: true, crc: true });
+  }
+
+  /** Records the next entry, or after the last the end marker, then what follows it a chunk at a time; false once all is recorded. */
+  async step(): Promise<boolean> {
+    if (this.done) return false;
+    if (!this.trailing) {
+      const entry = await this.reader.next();
+      if (entry) {
+        await this.record(entry);
+        return true;
+      }
+      // The end marker (with the last entry's padding), then everything after it.
+      const endBytes = this.reader.rawBytes();
+      if (endBytes.length > 0) this.segment(endBytes);
+      this.trailing = this.reader.trailing(TRAILING_CHUNK);
+      return true;
+    }
+    const next = await this.trailing.next();
+    if (!next.done) {
+      this.segment(next.value.slice());
+      return true;
+    }
+    this.segment(new Uint8Array(0)); // tar-split records the read that hit EOF too
+    this.done = true;
+    return false;
+  }
+
+  private async record(entry: TarEntry): Promise<void> {
+    const headerBytes = this.reader.rawBytes();
+    if (headerBytes.length > 0) this.segment(headerBytes);
+    const applied = this.onEntry?.(entry);
+    if (applied) await applied;
+    const crc = entry.crc64Sync?.() ?? (await entry.crc64());
     const { header } = entry;
     const ascii = isAscii(header.nameBytes);
     const utf8 = ascii || isValidUtf8(header.nameBytes);
-    if (ascii) guard.checkKey(header.name, header.name); // an ASCII name is its own byte string
-    else guard.check(header.nameBytes, header.name);
-    yield {
+    if (ascii) this.guard.checkKey(header.name, header.name); // an ASCII name is its own byte string
+    else this.guard.check(header.nameBytes, header.name);
+    this.emit({
       type: TAR_SPLIT_FILE,
       name: utf8 ? header.name : undefined,
       nameRaw: utf8 ? undefined : header.nameBytes,
       size: header.size,
       payload: header.size > 0 ? crc64Bytes(crc) : null,
-      position: position++,
-    };
+      position: this.position++,
+    });
   }
-  // The end marker (with the last entry's padding), then everything after it.
-  const endBytes = reader.rawBytes();
-  if (endBytes.length > 0) yield segment(endBytes);
-  for await (const chunk of reader.trailing(TRAILING_CHUNK)) yield segment(chunk.slice());
-  yield segment(new Uint8Array(0)); // tar-split records the read that hit EOF too
+
+  private segment(payload: Uint8Array): void {
+    this.emit({ type: TAR_SPLIT_SEGMENT, payload, position: this.position++ });
+  }
+}
+
+/** The records for a tar stream, in order. */
+export async function* tarSplitRecords(input: ByteInput, options: TarSplitOptions = {}): AsyncGenerator<TarSplitRecord> {
+  const records: TarSplitRecord[] = [];
+  const splitter = new TarSplitter(input, (record) => records.push(record), options.onEntry);
+  for (let more = true; more; ) {
+    more = await splitter.step();
+    yield* records.splice(0);
+  }
 }
 
 /** The record stream as JSON lines (the caller gzips it into `tar-split.json.gz`). */

@@ -3,13 +3,19 @@
  * thread reads on: on a slow file system each creation costs the kernel far more than the
  * message costs us, and the worker's creations run beside the main thread's work. Bodies are
  * copied into the batch at once, so callers may pass views of buffers they reuse.
+ *
+ * A layer has tens of thousands of such files: nothing here is made per file but a set entry
+ * and the numbers of the batch (no promise, no closure), so a pull allocates little per file.
  */
 import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { FilesPort } from "../ports.ts";
 import type { WorkerClient } from "./client.ts";
 import { CREATE_FIELDS, type CreateJob, type CreateReply } from "./protocol.ts";
 
-type CreateMeta = Parameters<NonNullable<FilesPort["createFile"]>>[2];
+export type CreateMeta = Parameters<NonNullable<FilesPort["createFile"]>>[2];
+
+/** Makes the file itself after clearing what was in its way (the worker met EEXIST). */
+export type InTheWay = (key: string, path: string, body: Uint8Array, meta: CreateMeta) => Promise<void>;
 
 /** A batch leaves once it holds this many bytes or files. */
 const BATCH_BYTES = 512 << 10;
@@ -17,68 +23,87 @@ const BATCH_FILES = 128;
 /** Batches on their way at most; `throttle` waits below this. */
 const IN_FLIGHT = 8;
 
-interface Waiter {
-  resolve: (inTheWay: Uint8Array | undefined) => void;
-  reject: (error: unknown) => void;
-}
-
 export class WorkerFileCreator {
+  /** Keys of the files not created yet (queued or on their way). */
+  readonly pending = new Set<string>();
+  /** The first failure of a batch, kept for the caller to throw. */
+  failure: { error: unknown } | undefined;
   /** Bodies are gathered here; a batch leaves as a copy of what it holds (kept short: V8 starts a full GC early when much external memory is allocated). */
   private buf = new ArrayBuffer(BATCH_BYTES);
   private bytes = 0;
   private files: number[] = [];
   private paths: string[] = [];
-  private waiters: Waiter[] = [];
+  private keys: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly client: WorkerClient) {}
+  constructor(private readonly client: WorkerClient, private readonly inTheWay: InTheWay) {}
 
-  /**
-   * Creates the file on the worker. Resolves undefined once it exists, or with its body when
-   * something was in the way (EEXIST): the caller clears the way and creates it itself.
-   */
-  create(path: string, body: Uint8Array, meta: CreateMeta): Promise<Uint8Array | undefined> {
+  /** Queues the file under `key`; it leaves `pending` once made (or once its batch failed). */
+  create(key: string, path: string, body: Uint8Array, meta: CreateMeta): void {
     if (this.bytes + body.length > this.buf.byteLength && this.paths.length > 0) this.flush();
     if (body.length > this.buf.byteLength - this.bytes) this.buf = new ArrayBuffer(body.length);
     new Uint8Array(this.buf, this.bytes, body.length).set(body);
     this.files.push(this.bytes, body.length, meta.mode, meta.owner?.uid ?? -1, meta.owner?.gid ?? -1, meta.atimeMs, meta.mtimeMs);
     this.paths.push(path);
+    this.keys.push(key);
+    this.pending.add(key);
     this.bytes += body.length;
-    const done = new Promise<Uint8Array | undefined>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.bytes >= BATCH_BYTES || this.paths.length >= BATCH_FILES) this.flush();
-    return done;
   }
 
   /** Sends what is gathered. */
   flush(): void {
     if (this.paths.length === 0) return;
     const job: CreateJob = { kind: "create", buf: this.buf.slice(0, this.bytes), files: this.files, paths: this.paths };
-    const waiters = this.waiters;
+    const keys = this.keys;
     if (this.buf.byteLength !== BATCH_BYTES) this.buf = new ArrayBuffer(BATCH_BYTES); // after one oversized body
     this.bytes = 0;
     this.files = [];
     this.paths = [];
-    this.waiters = [];
-    const sent = this.client.send<CreateReply>(job, [job.buf]).then(
-      (reply) => settle(reply, job, waiters),
-      (error: unknown) => waiters.forEach((w) => w.reject(error)),
-    );
+    this.keys = [];
+    const sent = this.client
+      .send<CreateReply>(job, [job.buf])
+      .then((reply) => this.settle(reply, job, keys))
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => {
+        for (const key of keys) this.pending.delete(key);
+        this.inFlight.delete(sent);
+      });
     this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
   }
 
-  /** Waits while too many batches are on their way. */
-  async throttle(): Promise<void> {
-    while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+  /** Waits while too many batches are on their way; undefined when there is room already. */
+  throttle(): Promise<void> | undefined {
+    if (this.inFlight.size < IN_FLIGHT) return undefined;
+    return (async () => {
+      while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+    })();
   }
-}
 
-function settle(reply: CreateReply, job: CreateJob, waiters: Waiter[]): void {
-  const failed = new Map(reply.failures.map((f) => [f.index, f]));
-  waiters.forEach((w, i) => {
-    const f = failed.get(i);
-    if (!f) return w.resolve(undefined);
-    if (f.errno === "EEXIST") return w.resolve(new Uint8Array(reply.buf!, job.files[i * CREATE_FIELDS]!, job.files[i * CREATE_FIELDS + 1]!));
-    w.reject(new WharfError(f.code as WharfErrorCode, f.message, { errno: f.errno }));
-  });
+  /** Sends what is gathered and waits for every batch (failures are in `failure`, never thrown). */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  /** Files the worker found in the way are made here, after the caller cleared the way; any other failure is the batch's. */
+  private async settle(reply: CreateReply, job: CreateJob, keys: string[]): Promise<void> {
+    const retries: Array<Promise<void>> = [];
+    let failure: WharfError | undefined;
+    for (const f of reply.failures) {
+      const i = f.index;
+      if (f.errno !== "EEXIST") {
+        failure ??= new WharfError(f.code as WharfErrorCode, f.message, { errno: f.errno });
+        continue;
+      }
+      const [offset, length, mode, uid, gid, atimeMs, mtimeMs] = job.files.slice(i * CREATE_FIELDS, (i + 1) * CREATE_FIELDS) as [number, number, number, number, number, number, number];
+      const meta: CreateMeta = { mode, owner: uid >= 0 ? { uid, gid } : undefined, atimeMs, mtimeMs };
+      retries.push(this.inTheWay(keys[i]!, job.paths[i]!, new Uint8Array(reply.buf!, offset, length), meta));
+    }
+    const retried = await Promise.allSettled(retries);
+    if (failure) throw failure;
+    for (const r of retried) if (r.status === "rejected") throw r.reason;
+  }
 }
