@@ -17,7 +17,7 @@ import {
   WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE_DIR, WHITEOUT_PREFIX, basename, checkSymlinkTarget, dirname, entryPath,
   hardlinkTarget, joinPath, unsafeEntry, whiteoutTarget,
 } from "./path.ts";
-import { concatBytes } from "../io/bytes.ts";
+import { bodyOf, entryTimes } from "./entry-data.ts";
 import type { WorkerClient } from "../worker/client.ts";
 import { WorkerFileCreator, type CreateMeta } from "../worker/file-creator.ts";
 
@@ -53,20 +53,6 @@ interface DirTimes {
   path: string;
   atimeMs: number;
   mtimeMs: number;
-}
-
-/** A body read chunk by chunk (it was not all in the reader's window). */
-async function bodyOf(entry: TarEntry): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of entry.chunks()) parts.push(chunk.length === entry.header.size ? chunk : chunk.slice());
-  return parts.length === 1 ? parts[0]! : concatBytes(parts);
-}
-
-/** The times an entry's file gets, in ms. */
-function entryTimes(h: TarHeader): { atimeMs: number; mtimeMs: number } {
-  const mtimeMs = h.mtime.seconds * 1000 + Math.floor(h.mtime.nanoseconds / 1e6);
-  const atimeRaw = h.atime ? h.atime.seconds * 1000 + Math.floor(h.atime.nanoseconds / 1e6) : mtimeMs;
-  return { atimeMs: Math.max(atimeRaw, mtimeMs), mtimeMs }; // Docker: access time is never before modification
 }
 
 /**
@@ -133,6 +119,12 @@ export class LayerExtractor implements LayerApplier {
       if (this.files.createFile && h.xattrs.size === 0) return this.createSmall(entry, rel, path);
       return this.startBufferedWrite(entry, rel, path);
     }
+    // A directory is made straight away: only when something is there already does it look.
+    if (h.typeflag === "5" && rel !== "." && (await this.madeDir(path, h.mode & 0o777))) {
+      this.unpacked?.add(rel);
+      this.checkedDirs.add(rel);
+      return this.setMetadata(h, path);
+    }
     const existing = await this.files.lstat(path);
     if (existing) {
       if (existing.kind === "dir" && rel === "." && this.options.whiteouts === "overlay") return;
@@ -184,17 +176,7 @@ export class LayerExtractor implements LayerApplier {
 
   /** Reads a small file's body, then writes it (and its metadata) in the background. */
   private async startBufferedWrite(entry: TarEntry, rel: string, path: string): Promise<void> {
-    const parts: Uint8Array[] = [];
-    let length = 0;
-    for await (const chunk of entry.chunks()) {
-      parts.push(chunk.slice());
-      length += chunk.length;
-    }
-    const body = parts.length === 1 ? parts[0]! : new Uint8Array(length);
-    if (parts.length !== 1) {
-      let at = 0;
-      for (const p of parts) body.set(p, at), (at += p.length);
-    }
+    const body = (entry.takeBuffered?.() ?? (await bodyOf(entry))).slice(); // kept past the reader's next pull
     this.creator?.flush();
     while (this.bufferedWrites >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
     this.unpacked?.add(rel);
@@ -325,8 +307,20 @@ export class LayerExtractor implements LayerApplier {
     const isSymlink = h.typeflag === "2" || (h.typeflag === "1" && (await this.files.lstat(path))?.kind === "symlink");
     if (!isSymlink) await this.files.chmod(path, h.mode & 0o7777);
     const { atimeMs, mtimeMs } = entryTimes(h);
-    if (!(h.typeflag === "1" && isSymlink)) await this.files.lutimes(path, atimeMs, mtimeMs);
+    // A directory's times are set by finish(), once later entries no longer change them.
     if (h.typeflag === "5") this.dirs.push({ path, atimeMs, mtimeMs });
+    else if (!(h.typeflag === "1" && isSymlink)) await this.files.lutimes(path, atimeMs, mtimeMs);
+  }
+
+  /** mkdir; false when something is in the way (EEXIST). */
+  private async madeDir(path: string, mode: number): Promise<boolean> {
+    try {
+      await this.files.mkdir(path, { mode });
+      return true;
+    } catch (e) {
+      if (isWharfError(e) && e.errno === "EEXIST") return false;
+      throw e;
+    }
   }
 
   private async applyWhiteout(h: TarHeader, rel: string): Promise<void> {
