@@ -176,7 +176,7 @@ export class LayerExtractor implements LayerApplier {
 
   /** Reads a small file's body, then writes it (and its metadata) in the background. */
   private async startBufferedWrite(entry: TarEntry, rel: string, path: string): Promise<void> {
-    const body = (entry.takeBuffered?.() ?? (await bodyOf(entry))).slice(); // kept past the reader's next pull
+    const body = (entry.takeBuffered() ?? (await bodyOf(entry))).slice(); // kept past the reader's next pull
     this.creator?.flush();
     while (this.bufferedWrites >= MAX_IN_FLIGHT) await Promise.race(this.inFlight.values());
     this.unpacked?.add(rel);
@@ -208,7 +208,7 @@ export class LayerExtractor implements LayerApplier {
   private async createSmall(entry: TarEntry, rel: string, path: string): Promise<void> {
     const h = entry.header;
     // Window views are fine: the file is written (or copied into a batch) before the reader moves on.
-    const body = entry.takeBuffered?.() ?? (await bodyOf(entry));
+    const body = entry.takeBuffered() ?? (await bodyOf(entry));
     const { atimeMs, mtimeMs } = entryTimes(h);
     const meta = { mode: h.mode, owner: this.options.privileged ? { uid: h.uid, gid: h.gid } : undefined, atimeMs, mtimeMs };
     this.unpacked?.add(rel);

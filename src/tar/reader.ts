@@ -37,13 +37,13 @@ export interface TarEntry {
    * The whole body as one view of engine memory (valid until the next pull) when the reader holds
    * all of it already, else undefined; a small file then costs no async read.
    */
-  takeBuffered?(): Uint8Array | undefined;
+  takeBuffered(): Uint8Array | undefined;
   /** Discards what is left of the body. */
   skip(): Promise<void>;
   /** CRC-64/ISO of the whole body (reads what is left); needs the `crc` option. */
   crc64(): Promise<bigint>;
   /** `crc64()` when no read is needed (the rest of the body and its padding are in the window), else undefined. */
-  crc64Sync?(): bigint | undefined;
+  crc64Sync(): bigint | undefined;
 }
 
 /** How the archive ended, as Go's reader accepts it. */

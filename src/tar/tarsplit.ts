@@ -84,7 +84,7 @@ export class TarSplitter {
     if (headerBytes.length > 0) this.segment(headerBytes);
     const applied = this.onEntry?.(entry);
     if (applied) await applied;
-    const crc = entry.crc64Sync?.() ?? (await entry.crc64());
+    const crc = entry.crc64Sync() ?? (await entry.crc64());
     const { header } = entry;
     const ascii = isAscii(header.nameBytes);
     const utf8 = ascii || isValidUtf8(header.nameBytes);
