@@ -166,12 +166,14 @@ export class LayerExtractor implements LayerApplier {
 
   /** Is `rel`, or a directory above it, being written (here or on the worker)? */
   private touchesInFlight(rel: string): boolean {
-    const creating = this.creator?.pending;
-    if (this.inFlight.size === 0 && !creating?.size) return false;
-    const busy = (key: string) => this.inFlight.has(key) || creating?.has(key) === true;
-    if (busy(rel)) return true;
-    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (busy(rel.slice(0, i))) return true;
+    if (this.inFlight.size === 0 && !this.creator?.pending.size) return false;
+    if (this.isBusy(rel)) return true;
+    for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (this.isBusy(rel.slice(0, i))) return true;
     return false;
+  }
+
+  private isBusy(rel: string): boolean {
+    return this.inFlight.has(rel) || this.creator?.pending.has(rel) === true;
   }
 
   /** Reads a small file's body, then writes it (and its metadata) in the background. */

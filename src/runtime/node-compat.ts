@@ -9,6 +9,7 @@
 import type { Transform } from "node:stream";
 import type { CompressionPort, Digester, DigesterFactory } from "../ports.ts";
 import { WharfError } from "../errors.ts";
+import { ChunkPool } from "../io/chunk-pool.ts";
 
 /** Output chunk size of the native decoders unless the adapter asks otherwise: 1 MiB measured fastest on Node 20 (~10% over 256 KiB) and Bun. */
 const DECODE_CHUNK_SIZE = 1024 * 1024;
@@ -122,12 +123,11 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
     },
   });
   // Small chunks are gathered into a piece; a piece zlib has consumed is reused (no new buffer per piece).
-  const spare: Uint8Array[] = [];
+  const pieces = new ChunkPool(INPUT_PIECE, SPARE_PIECES);
   let piece: Uint8Array | undefined;
   let pieceLength = 0;
-  const send = async (bytes: Uint8Array, reusable: Uint8Array | undefined): Promise<void> => {
-    const recycle = reusable && ((error?: Error | null) => void (!error && spare.length < SPARE_PIECES && spare.push(reusable)));
-    codec.write(bytes, recycle);
+  const send = async (bytes: Uint8Array, fromPool: boolean): Promise<void> => {
+    codec.write(bytes, fromPool ? () => pieces.release(bytes) : undefined);
     // One piece may wait while zlib works on another, so gathering the next overlaps the work.
     while (codec.writableLength > INPUT_PIECE && !failure) await waitForEvent();
     if (failure) throw failure;
@@ -135,9 +135,9 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       if (failure) throw failure;
-      if (pieceLength === 0 && chunk.length >= INPUT_PIECE) return send(chunk, undefined);
+      if (pieceLength === 0 && chunk.length >= INPUT_PIECE) return send(chunk, false);
       for (let at = 0; at < chunk.length; ) {
-        piece ??= spare.pop() ?? new Uint8Array(INPUT_PIECE);
+        piece ??= pieces.get();
         const n = Math.min(chunk.length - at, INPUT_PIECE - pieceLength);
         piece.set(chunk.subarray(at, at + n), pieceLength);
         pieceLength += n;
@@ -146,7 +146,7 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
           const full = piece;
           piece = undefined;
           pieceLength = 0;
-          await send(full, full);
+          await send(full, true);
         }
       }
     },
