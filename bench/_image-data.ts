@@ -164,8 +164,14 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number;
 export function freshExt4(dir: string, sizeGiB: number): { path: string; dispose(): void } {
   const image = `${dir}/fs.img`;
   const path = `${dir}/mnt`;
-  sh(`umount ${path} 2>/dev/null; rm -f ${image}; mkdir -p ${path} && truncate -s ${sizeGiB}G ${image} && mkfs.ext4 -q -F ${image} && mount -o loop ${image} ${path}`);
-  return { path, dispose: () => sh(`umount ${path} && rm -f ${image}`) };
+  const [img, mnt] = [shellQuote(image), shellQuote(path)];
+  sh(`umount ${mnt} 2>/dev/null; rm -f ${img}; mkdir -p ${mnt} && truncate -s ${sizeGiB}G ${img} && mkfs.ext4 -q -F ${img} && mount -o loop ${img} ${mnt}`);
+  return { path, dispose: () => sh(`umount ${mnt} && rm -f ${img}`) };
+}
+
+/** `s` as one single-quoted shell word. */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Runs a shell script and fails loudly on a non-zero exit; `pipefail`: under bash, a pipeline fails with any of its commands. */

@@ -15,7 +15,7 @@ import { pushImage } from "../src/distribution/push.ts";
 import { pullImage } from "../src/distribution/pull.ts";
 import { parseNormalizedNamed } from "../src/reference/reference.ts";
 import { startRegistry } from "../test/support/registry.ts";
-import { ARCHIVE, DATA_DIR, IMAGE_TAG, compareRuns, ensureImageData, freshExt4, sh, timed } from "./_image-data.ts";
+import { ARCHIVE, DATA_DIR, IMAGE_TAG, compareRuns, ensureImageData, freshExt4, sh, shellQuote, timed } from "./_image-data.ts";
 
 const TARGET = 1.3;
 const RUNS = 3;
@@ -66,7 +66,7 @@ try {
       // Each pipeline's status is checked: `wait` alone would hide a failed download.
       const jobs = manifest.layers.map((l, i) => {
         mkdirSync(`${fs.path}/floor/${i}`, { recursive: true });
-        return `(curl -sf ${registry.url}/v2/bench/pull/blobs/${l.digest} | gzip -d | tar -x -C ${fs.path}/floor/${i}) & p${i}=$!`;
+        return `(curl -sf ${registry.url}/v2/bench/pull/blobs/${l.digest} | gzip -d | tar -x -C ${shellQuote(`${fs.path}/floor/${i}`)}) & p${i}=$!`;
       });
       const waits = manifest.layers.map((_, i) => `wait $p${i} || exit 1`).join("; ");
       const { seconds } = await timed(async () => sh(`${jobs.join("; ")}; ${waits}`, { pipefail: true }));
