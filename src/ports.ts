@@ -180,9 +180,9 @@ export interface DigesterFactory {
 export interface CompressionPort {
   gunzip?(): TransformStream<Uint8Array, Uint8Array>;
   /**
-   * The runtime's own gzip at Go's default level, for files whose bytes need not be the same on
-   * every runtime (`tar-split.json.gz`); blobs use the reproducible `gzipEncode`. Native zlibs
-   * compress off the main thread.
+   * The runtime's own gzip at its fastest level, for files whose bytes need not be the same on
+   * every runtime and are only read back (`tar-split.json.gz`); blobs use the reproducible
+   * `gzipEncode`. Node's zlib compresses off the main thread.
    */
   gzip?(): TransformStream<Uint8Array, Uint8Array>;
   zstdDecompress?(): TransformStream<Uint8Array, Uint8Array>;

@@ -30,8 +30,9 @@ export async function applyLayerTar(
 ): Promise<AppliedTar> {
   const source = toByteSource(input);
   const hashed = hashingSource(source, digests);
-  // tar-split.json.gz is read back, never compared as bytes: the native gzip, off the main thread.
-  const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode());
+  // tar-split.json.gz is read back, never compared as bytes: the native gzip where there is one,
+  // and the fastest level either way.
+  const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode({ level: 1 }));
   const lines = new RecordLineWriter();
   try {
     const splitter = new TarSplitter(hashed.source, (record) => lines.write(record), (entry) => applier.apply(entry));

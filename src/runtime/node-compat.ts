@@ -13,8 +13,12 @@ import { ChunkPool } from "../io/chunk-pool.ts";
 
 /** Output chunk size of the native decoders unless the adapter asks otherwise: 1 MiB measured fastest on Node 20 (~10% over 256 KiB) and Bun. */
 const DECODE_CHUNK_SIZE = 1024 * 1024;
-/** Go's gzip.DefaultCompression, as Docker writes tar-split.json.gz. */
-const GZIP_LEVEL = 6;
+/**
+ * tar-split.json.gz is only ever read back (never compared as bytes), so the fastest level: on a
+ * 20 000-file layer its ~14 MB of JSON took ~45 ms of CPU less than at Go's default level 6,
+ * where Deno compresses on the main thread (pull: -5% on Deno, -3% on Node).
+ */
+const GZIP_LEVEL = 1;
 /** Output chunk size of the native encoder (its output is a tenth of its input or less). */
 const ENCODE_CHUNK_SIZE = 256 * 1024;
 /**
