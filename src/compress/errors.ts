@@ -1,5 +1,6 @@
 /** Turns a codec's failures into one-line WharfError COMPRESSION errors. */
 import { WharfError } from "../errors.ts";
+import { passDigest } from "../io/stream-digest.ts";
 
 export function compressionError(format: string, error: unknown): WharfError {
   if (error instanceof WharfError) return error;
@@ -29,5 +30,6 @@ export function mapErrors(codec: TransformStream<Uint8Array, Uint8Array>, format
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+  passDigest(codec.readable, readable);
   return { writable: codec.writable, readable };
 }

@@ -9,6 +9,7 @@ import { toByteSource, type ByteInput, type ByteSource } from "../io/source.ts";
 import { TarSplitter } from "../tar/tarsplit.ts";
 import { RecordLineWriter } from "../tar/tarsplit-encode.ts";
 import { gzipEncode } from "../compress/index.ts";
+import { producerDigest } from "../io/stream-digest.ts";
 import type { DiffID } from "./layer.ts";
 
 export interface AppliedTar {
@@ -29,7 +30,10 @@ export async function applyLayerTar(
   compression: CompressionPort,
 ): Promise<AppliedTar> {
   const source = toByteSource(input);
-  const hashed = hashingSource(source, digests);
+  // A stream decoded on a worker comes hashed already: the splitter reads it to its very end,
+  // so the worker's digest is of exactly the bytes read here.
+  const produced = input instanceof ReadableStream ? await producerDigest(input) : undefined;
+  const hashed = produced ? { source, digest: async () => `sha256:${await produced.hex}` as DiffID } : hashingSource(source, digests);
   // tar-split.json.gz is read back, never compared as bytes: the native gzip where there is one,
   // and the fastest level either way.
   const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode({ level: 1 }));
@@ -42,7 +46,7 @@ export async function applyLayerTar(
     if (lines.length > 0) await sink.write(lines.take());
     const size = await applier.finish();
     await sink.close();
-    return { diffID: hashed.digest(), size };
+    return { diffID: await hashed.digest(), size };
   } catch (e) {
     await applier.settle?.();
     await sink.abort(e);
@@ -53,7 +57,7 @@ export async function applyLayerTar(
 }
 
 /** Hashes exactly the bytes the reader gets, in the buffer it reads into (no copy). */
-function hashingSource(source: ByteSource, digests: DigesterFactory): { source: ByteSource; digest(): DiffID } {
+function hashingSource(source: ByteSource, digests: DigesterFactory): { source: ByteSource; digest(): Promise<DiffID> } {
   const digester = digests.sha256();
   return {
     source: {
@@ -63,7 +67,7 @@ function hashingSource(source: ByteSource, digests: DigesterFactory): { source: 
         return n;
       },
     },
-    digest: () => `sha256:${digester.hex()}`,
+    digest: async () => `sha256:${digester.hex()}` as DiffID,
   };
 }
 

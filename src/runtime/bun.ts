@@ -11,11 +11,14 @@ import { nodeEnv, nodeStdio } from "./node-stdio.ts";
 import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
 import { threadWorkers } from "./thread-workers.ts";
+import { offThreadDecoding } from "../worker/codec-client.ts";
 
 export async function createBunRuntime(): Promise<Runtime> {
   const libc = await openBunLibc();
   const { mknod, setxattr, getxattr, listxattr } = libcFileOps(libc);
   const { default: process } = await import("node:process");
+  const workers = threadWorkers();
+  const { digests, compression } = await serverCodecs();
   return {
     name: "bun",
     files: await nodeFiles({ mknod, setxattr, getxattr, listxattr }),
@@ -23,9 +26,11 @@ export async function createBunRuntime(): Promise<Runtime> {
     mounts: libcMounts(libc, { cwd: () => process.cwd(), chdir: (path) => process.chdir(path) }),
     clock: webClock,
     random: webRandom,
-    ...(await serverCodecs()),
+    digests,
+    // As on Node: layers decoded and hashed on the codec worker (pull of 250 MB: -2%, within noise).
+    compression: offThreadDecoding(compression, workers),
     stdio: await nodeStdio(),
     env: await nodeEnv(),
-    workers: threadWorkers(),
+    workers,
   };
 }

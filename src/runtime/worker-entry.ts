@@ -5,15 +5,23 @@
 import { parentPort } from "node:worker_threads";
 import { createJobHandler } from "../worker/jobs.ts";
 import { getRuntime } from "./index.ts";
-import type { WorkerJob } from "../worker/protocol.ts";
+import { isCodecMessage, type CodecFromWorker, type CodecToWorker, type WorkerJob } from "../worker/protocol.ts";
+import { createCodecHost } from "../worker/codec-host.ts";
+import { loadNativeCodecFactory } from "./node-compat.ts";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.ts runs only as a worker thread");
 // The worker's own runtime: layer files are read here, by the same adapter as the main thread's.
 const handler = getRuntime().then((runtime) => createJobHandler(runtime.files));
+// A codec worker's streams (codec-client.ts): answered as output comes, never queued behind jobs.
+const codecs = loadNativeCodecFactory().then((native) => createCodecHost(native, (message: CodecFromWorker, transfer) => port.postMessage(message, transfer)));
 let queue: Promise<void> = Promise.resolve();
 // Listening at once: a job posted while the engine loads is queued, not lost.
-port.on("message", (job: WorkerJob) => {
+port.on("message", (job: WorkerJob | CodecToWorker) => {
+  if (isCodecMessage(job)) {
+    void codecs.then((host) => host(job));
+    return;
+  }
   queue = queue.then(async () => {
     const result = await (await handler)(job);
     if (result) port.postMessage(result.reply, result.transfer);

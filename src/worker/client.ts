@@ -110,13 +110,18 @@ export function readyWorkerClient(workers: WorkersPort | undefined): WorkerClien
   return known.ready && !known.ready.isBroken ? known.ready : undefined;
 }
 
-async function start(workers: WorkersPort): Promise<WorkerClient | undefined> {
+function start(workers: WorkersPort): Promise<WorkerClient | undefined> {
+  return spawnReady(workers, (worker) => new WorkerClient(worker));
+}
+
+/** A new worker wrapped by `wrap`, once it answers; undefined (the thread ended) when it cannot start. */
+export async function spawnReady<T extends { ready(): Promise<void> }>(workers: WorkersPort, wrap: (worker: WorkerPort) => T): Promise<T | undefined> {
   let worker: WorkerPort | undefined;
   try {
     worker = await workers.spawn();
-    const client = new WorkerClient(worker);
-    await client.ready();
-    return client;
+    const wrapped = wrap(worker);
+    await wrapped.ready();
+    return wrapped;
   } catch {
     await worker?.terminate().catch(() => {});
     return undefined;

@@ -76,3 +76,35 @@ export interface CreateReply {
 }
 
 export type WorkerJob = CrcJob | EndStream | CreateJob;
+
+/**
+ * Decoding streams on the codec worker (codec-client.ts, codec-host.ts), hashing what they
+ * decode (the layer's diffID) on the way. Unlike jobs these are
+ * not answered in order: each message names its stream, and either side posts when it has
+ * something. Input pieces travel by transfer; output goes out only against credit the main
+ * thread grants as its reader takes chunks, so a slow consumer holds the decoder back.
+ */
+export type CodecFormat = "gzip" | "zstd";
+
+export type CodecToWorker =
+  /** Answered by `codec-pong` once the worker can decode. */
+  | { kind: "codec-ping"; stream: 0 }
+  | { kind: "codec-open"; stream: number; format: CodecFormat; chunkSize: number }
+  | { kind: "codec-in"; stream: number; buf: ArrayBuffer }
+  | { kind: "codec-credit"; stream: number }
+  | { kind: "codec-end"; stream: number }
+  | { kind: "codec-abort"; stream: number };
+
+export type CodecFromWorker =
+  | { kind: "codec-pong"; stream: 0 }
+  /** One input piece was taken by the decoder: room for another. */
+  | { kind: "codec-taken"; stream: number }
+  | { kind: "codec-out"; stream: number; buf: ArrayBuffer }
+  /** The end of the output, with the SHA-256 (hex) of all of it. */
+  | { kind: "codec-done"; stream: number; digest: string }
+  | { kind: "codec-error"; stream: number; message: string; code?: string };
+
+export function isCodecMessage(message: unknown): message is CodecToWorker {
+  const kind = (message as { kind?: unknown } | null)?.kind;
+  return typeof kind === "string" && kind.startsWith("codec-");
+}

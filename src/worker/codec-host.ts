@@ -1,0 +1,109 @@
+/**
+ * The codec worker's side of off-thread decoding (protocol.ts CodecToWorker): each stream feeds
+ * the worker's own native decoder, hashes the output and sends it back by transfer, a chunk per
+ * credit, and the digest with the end.
+ * Runtime-agnostic: the worker entry hands it the decoders and its port's `post`.
+ */
+import type { CompressionPort, DigesterFactory } from "../ports.ts";
+import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
+
+type Post = (message: CodecFromWorker, transfer: ArrayBuffer[]) => void;
+
+interface HostStream {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** Writes in order; each posts `codec-taken` once the decoder took its piece. */
+  writes: Promise<void>;
+  credits: number;
+  wake: (() => void) | undefined;
+  failed: boolean;
+  cancel: () => Promise<void>;
+}
+
+/** `codecs(chunkSize)`: the worker's inline decoders at the output chunk size the caller asked for. */
+export function createCodecHost(native: { digests: DigesterFactory; codecs: (chunkSize: number) => CompressionPort }, post: Post): (message: CodecToWorker) => void {
+  const streams = new Map<number, HostStream>();
+  const fail = (id: number, error: unknown): void => {
+    const s = streams.get(id);
+    if (!s || s.failed) return;
+    s.failed = true;
+    streams.delete(id);
+    const code = (error as { code?: unknown } | null)?.code;
+    post({ kind: "codec-error", stream: id, message: error instanceof Error ? error.message : String(error), code: typeof code === "string" ? code : undefined }, []);
+    void s.cancel();
+  };
+
+  const open = (id: number, format: CodecFormat, chunkSize: number): void => {
+    const port = native.codecs(chunkSize);
+    const make = format === "gzip" ? port.gunzip : port.zstdDecompress;
+    if (!make) {
+      post({ kind: "codec-error", stream: id, message: `this worker has no native ${format} decoder` }, []);
+      return;
+    }
+    const codec = make.call(port);
+    const reader = codec.readable.getReader();
+    const digester = native.digests.sha256();
+    const s: HostStream = {
+      writer: codec.writable.getWriter(),
+      writes: Promise.resolve(),
+      credits: 0,
+      wake: undefined,
+      failed: false,
+      cancel: async () => {
+        s.wake?.();
+        await Promise.allSettled([reader.cancel(), s.writer.abort()]);
+      },
+    };
+    streams.set(id, s);
+    void (async () => {
+      try {
+        for (;;) {
+          while (s.credits === 0 && !s.failed) await new Promise<void>((resolve) => (s.wake = resolve));
+          if (s.failed) return;
+          const { done, value } = await reader.read();
+          if (done) break;
+          s.credits--;
+          digester.update(value);
+          // A view of a decoder's larger buffer is copied: transferring would take the decoder's own memory.
+          const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
+          const buf = whole ? (value.buffer as ArrayBuffer) : (value.slice().buffer as ArrayBuffer);
+          post({ kind: "codec-out", stream: id, buf }, [buf]);
+        }
+        streams.delete(id);
+        post({ kind: "codec-done", stream: id, digest: digester.hex() }, []);
+      } catch (e) {
+        fail(id, e);
+      }
+    })();
+  };
+
+  return (message) => {
+    if (message.kind === "codec-ping") return post({ kind: "codec-pong", stream: 0 }, []);
+    if (message.kind === "codec-open") return open(message.stream, message.format, message.chunkSize);
+    const s = streams.get(message.stream);
+    if (!s) return; // failed or finished already: late input and credit are dropped
+    switch (message.kind) {
+      case "codec-in": {
+        const bytes = new Uint8Array(message.buf);
+        s.writes = s.writes.then(async () => {
+          if (s.failed) return;
+          await s.writer.write(bytes);
+          post({ kind: "codec-taken", stream: message.stream }, []);
+        }).catch((e: unknown) => fail(message.stream, e));
+        return;
+      }
+      case "codec-credit":
+        s.credits++;
+        s.wake?.();
+        s.wake = undefined;
+        return;
+      case "codec-end":
+        s.writes = s.writes.then(() => (s.failed ? undefined : s.writer.close())).catch((e: unknown) => fail(message.stream, e));
+        return;
+      case "codec-abort":
+        s.failed = true;
+        streams.delete(message.stream);
+        void s.cancel();
+        return;
+    }
+  };
+}

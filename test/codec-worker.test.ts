@@ -1,0 +1,151 @@
+// Layers decoded on the codec worker (worker/codec-client.ts, codec-host.ts), as the Node and
+// Deno adapters do: the same bytes as the inline decoder, the output's SHA-256 handed to the
+// layer store (stream-digest.ts), and corrupt, truncated, cancelled and aborted streams ending
+// with the error each deserves, while the worker goes on serving other streams.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { getRuntime } from "../src/runtime/index.ts";
+import { offThreadDecoder } from "../src/worker/codec-client.ts";
+import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
+import { producerDigest } from "../src/io/stream-digest.ts";
+import { decompress } from "../src/compress/detect.ts";
+import { readAll } from "../src/io/bytes.ts";
+import { isWharfError, WharfError } from "../src/errors.ts";
+import { openStore } from "../src/store/root.ts";
+import { writeTar } from "../src/tar/writer.ts";
+import type { FilesPort, WorkersPort } from "../src/ports.ts";
+
+const rt = await getRuntime();
+const workers = rt.workers as WorkersPort;
+const { compression: inline } = await loadNativeCodecs();
+const decoder = () => offThreadDecoder(workers, "gzip", () => inline.gunzip!());
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+let x = 0x2545f491;
+const noise = (n: number) => new Uint8Array(n).map(() => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x & 0xff));
+// Half incompressible, half text: stored and Huffman blocks both, over several output chunks.
+const data = new Uint8Array([...noise(3 << 20), ...new TextEncoder().encode("layer text, ".repeat(250_000))]);
+const gz = new Uint8Array(gzipSync(data));
+
+/** `bytes` in chunks of the given sizes, round and round (tiny ones gathered, large ones passed). */
+const chunked = (bytes: Uint8Array, sizes = [1, 7000, 65536, 3 << 20, 123457, (1 << 20) - 1]) => {
+  let at = 0;
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      const n = sizes[i++ % sizes.length]!;
+      c.enqueue(bytes.slice(at, at + n));
+      at += n;
+    },
+  });
+};
+
+test("decodes on the worker: the same bytes, and the worker's SHA-256 of them", async () => {
+  const out = chunked(gz).pipeThrough(decoder());
+  const produced = await producerDigest(out);
+  assert.ok(produced, `${rt.name}: the stream was decoded inline, not on the codec worker`);
+  assert.equal(await readAll(out), data);
+  assert.is(await produced!.hex, sha256(data));
+});
+
+test("the runtime's gunzip and decompress() keep the worker's digest for the reader", async () => {
+  const { stream } = await decompress(chunked(gz, [65536]), rt.compression!);
+  const produced = await producerDigest(stream);
+  assert.ok(produced, `${rt.name} decodes inline`);
+  assert.equal(await readAll(stream), data);
+  assert.is(await produced!.hex, sha256(data));
+});
+
+test("three streams at once come out whole, each with its own digest", async () => {
+  const inputs = [data.subarray(0, 1 << 20), data.subarray(1 << 20), new TextEncoder().encode("small")];
+  const results = await Promise.all(inputs.map(async (bytes) => {
+    const out = chunked(new Uint8Array(gzipSync(bytes)), [4096, 1 << 20]).pipeThrough(decoder());
+    const produced = await producerDigest(out);
+    return { bytes: await readAll(out), hex: await produced!.hex };
+  }));
+  results.forEach((r, i) => {
+    assert.equal(r.bytes, inputs[i]);
+    assert.is(r.hex, sha256(inputs[i]!));
+  });
+});
+
+test("a corrupt stream fails its reader with a COMPRESSION error, and the digest is never given", async () => {
+  const bad = gz.slice();
+  bad.fill(0x55, 200_000, 200_400);
+  const out = chunked(bad).pipeThrough(decoder());
+  const produced = await producerDigest(out);
+  try {
+    await readAll(out);
+    assert.unreachable("corrupt gzip decoded");
+  } catch (e) {
+    assert.ok(isWharfError(e, "COMPRESSION"), String(e));
+    assert.match((e as Error).message, /gzip/);
+  }
+  await produced!.hex.then(() => assert.unreachable("a digest for a failed stream"), () => {});
+});
+
+test("a truncated stream fails with a COMPRESSION error", async () => {
+  const out = chunked(gz.subarray(0, gz.length - 1000)).pipeThrough(decoder());
+  try {
+    await readAll(out);
+    assert.unreachable("truncated gzip decoded");
+  } catch (e) {
+    assert.ok(isWharfError(e, "COMPRESSION"), String(e));
+  }
+});
+
+test("the input's own failure reaches the reader unchanged", async () => {
+  const broken = new WharfError("NETWORK", "blob sha256:abc: connection lost");
+  let sent = false;
+  const input = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (sent) return c.error(broken);
+      sent = true;
+      c.enqueue(gz.slice(0, 300_000));
+    },
+  });
+  try {
+    await readAll(input.pipeThrough(decoder()));
+    assert.unreachable("a broken input decoded");
+  } catch (e) {
+    assert.is(e, broken);
+  }
+});
+
+test("a reader that stops early cancels its stream; the worker serves the next one", async () => {
+  const reader = chunked(gz).pipeThrough(decoder()).getReader();
+  const first = await reader.read();
+  assert.ok(first.value && first.value.length > 0);
+  await reader.cancel();
+  assert.equal(await readAll(chunked(gz).pipeThrough(decoder())), data);
+});
+
+test("a layer registered from a worker-decoded stream gets the diffID of its tar", async () => {
+  const files = rt.files as FilesPort;
+  const root = await files.makeTempDir("wharf-codec-");
+  try {
+    const body = noise(100_000);
+    const tar = await readAll(writeTar([
+      { header: { name: "etc/", typeflag: "5", mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 1_700_000_000 } },
+      { header: { name: "etc/blob", typeflag: "0", mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 1_700_000_000 }, body },
+    ]));
+    // Zeros past the end-of-archive blocks are in the diffID too: the store reads to the very end.
+    const padded = new Uint8Array([...tar, ...new Uint8Array(10_240)]);
+    const store = await openStore({ root, driver: "vfs", runtime: rt });
+    try {
+      const { stream } = await decompress(chunked(new Uint8Array(gzipSync(padded)), [5000]), rt.compression!);
+      const layer = await store.layers.register(stream, undefined);
+      assert.is(layer.diffID, `sha256:${sha256(padded)}`);
+      await store.layers.release(layer);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await files.remove(root, { recursive: true });
+  }
+});
+
+test.run();
