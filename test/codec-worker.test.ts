@@ -123,6 +123,42 @@ test("a reader that stops early cancels its stream; the worker serves the next o
   assert.equal(await readAll(chunked(gz).pipeThrough(decoder())), data);
 });
 
+test("without a worker thread the decoder runs inline: the same bytes, no producer digest", async () => {
+  const none: WorkersPort = { spawn: () => Promise.reject(new Error("no threads here")) };
+  const out = chunked(gz).pipeThrough(offThreadDecoder(none, "gzip", () => inline.gunzip!()));
+  assert.is(await producerDigest(out), undefined);
+  assert.equal(await readAll(out), data);
+});
+
+test("a codec worker that dies mid-stream fails the stream with an error naming it", async () => {
+  // A stand-in worker: it answers the ping, then dies on the first input piece.
+  const dying: WorkersPort = {
+    spawn: async () => {
+      const onMessage: Array<(m: unknown) => void> = [];
+      const onError: Array<(e: Error) => void> = [];
+      return {
+        post: (message: unknown) => {
+          const kind = (message as { kind: string }).kind;
+          if (kind === "codec-ping") queueMicrotask(() => onMessage.forEach((h) => h({ kind: "codec-pong", stream: 0 })));
+          if (kind === "codec-in") queueMicrotask(() => onError.forEach((h) => h(new Error("worker exited with code 1"))));
+        },
+        onMessage: (h) => void onMessage.push(h),
+        onError: (h) => void onError.push(h),
+        ref: () => {},
+        unref: () => {},
+        terminate: async () => {},
+      };
+    },
+  };
+  try {
+    await readAll(chunked(gz).pipeThrough(offThreadDecoder(dying, "gzip", () => inline.gunzip!())));
+    assert.unreachable("decoded on a dead worker");
+  } catch (e) {
+    assert.ok(isWharfError(e, "IO"), String(e));
+    assert.match((e as Error).message, /codec worker failed: worker exited with code 1/);
+  }
+});
+
 test("a layer registered from a worker-decoded stream gets the diffID of its tar", async () => {
   const files = rt.files as FilesPort;
   const root = await files.makeTempDir("wharf-codec-");

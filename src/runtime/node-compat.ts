@@ -37,8 +37,8 @@ type NodeZlib = typeof import("node:zlib");
 
 /** Loads node:crypto and node:zlib once and returns the native digests and codecs. */
 export async function loadNativeCodecs(options: { decodeChunkSize?: number } = {}): Promise<{ digests: DigesterFactory; compression: CompressionPort }> {
-  const [crypto, zlib] = await Promise.all([import("node:crypto"), import("node:zlib")]);
-  return { digests: nativeDigests(crypto), compression: nativeCompression(zlib, options.decodeChunkSize ?? DECODE_CHUNK_SIZE) };
+  const { digests, codecs } = await loadNativeCodecFactory();
+  return { digests, compression: codecs(options.decodeChunkSize ?? DECODE_CHUNK_SIZE) };
 }
 
 /** Native digests, and node:zlib's codecs at any output chunk size (the codec worker's, made per stream). */

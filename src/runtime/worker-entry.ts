@@ -15,6 +15,8 @@ if (!port) throw new Error("worker-entry.ts runs only as a worker thread");
 const handler = getRuntime().then((runtime) => createJobHandler(runtime.files));
 // A codec worker's streams (codec-client.ts): answered as output comes, never queued behind jobs.
 const codecs = loadNativeCodecFactory().then((native) => createCodecHost(native, (message: CodecFromWorker, transfer) => port.postMessage(message, transfer)));
+// Without its decoders the worker dies, so the main thread's ping fails and it decodes inline.
+codecs.catch((e: unknown) => setTimeout(() => { throw e; }));
 let queue: Promise<void> = Promise.resolve();
 // Listening at once: a job posted while the engine loads is queued, not lost.
 port.on("message", (job: WorkerJob | CodecToWorker) => {

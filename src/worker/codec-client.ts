@@ -1,10 +1,11 @@
 /**
- * Decoding on a worker thread, for runtimes whose native decoder runs on the calling thread
- * (Deno's node:zlib): the main thread then only gathers input into pieces and hands output on,
- * while the inflating and the hashing of the output (a layer's diffID, stream-digest.ts) run
- * beside the tar reader instead of before it (a 250 MB pull: ~400 ms of Deno's main thread).
- * One codec worker per runtime serves every stream (codec-host.ts); without one, or when it
- * cannot start, the runtime's own decoder is used inline.
+ * Decoding on a worker thread: the main thread only gathers input into pieces and hands output
+ * on, while the inflating and the hashing of the output (a layer's diffID, stream-digest.ts) run
+ * beside its tar reader. On Deno that takes the inflating itself off the main thread (its
+ * node:zlib decodes on the calling thread); on every runtime, the diffID's SHA-256 and zlib's
+ * fresh output buffers, which drove most of Node's full collections. One codec worker per
+ * runtime serves every stream (codec-host.ts); without one, or when it cannot start, the
+ * runtime's own decoder runs inline.
  */
 import type { CompressionPort, WorkerPort, WorkersPort } from "../ports.ts";
 import { WharfError, type WharfErrorCode } from "../errors.ts";
@@ -56,7 +57,9 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
       (await get()).cancel();
     },
   }, { highWaterMark: 0 });
-  setProducerDigest(readable, get().then((b) => b.digest));
+  const digest = get().then((b) => b.digest);
+  digest.catch(() => {}); // the stream's own reads report a failure to choose
+  setProducerDigest(readable, digest);
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       await (await get()).write(chunk);

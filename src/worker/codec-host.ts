@@ -63,9 +63,8 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
           if (done) break;
           s.credits--;
           digester.update(value);
-          // A view of a decoder's larger buffer is copied: transferring would take the decoder's own memory.
-          const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
-          const buf = whole ? (value.buffer as ArrayBuffer) : (value.slice().buffer as ArrayBuffer);
+          // Always a copy: a decoder may reuse the buffer behind its chunk (here, off the main thread).
+          const buf = value.slice().buffer as ArrayBuffer;
           post({ kind: "codec-out", stream: id, buf }, [buf]);
         }
         streams.delete(id);
