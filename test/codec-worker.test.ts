@@ -16,6 +16,7 @@ import { isWharfError, WharfError } from "../src/errors.ts";
 import { openStore } from "../src/store/root.ts";
 import { writeTar } from "../src/tar/writer.ts";
 import type { FilesPort, WorkersPort } from "../src/ports.ts";
+import { wharfCommand } from "./support/cli.ts";
 
 const rt = await getRuntime();
 const workers = rt.workers as WorkersPort;
@@ -157,6 +158,16 @@ test("a codec worker that dies mid-stream fails the stream with an error naming 
     assert.ok(isWharfError(e, "IO"), String(e));
     assert.match((e as Error).message, /codec worker failed: worker exited with code 1/);
   }
+});
+
+test("a stream left half read does not keep its process alive", async () => {
+  const [cmd, prefix] = await wharfCommand();
+  const child = new URL("./support/codec-child.ts", import.meta.url).pathname;
+  // The runtime and its arguments, with the child script in place of the CLI's entry.
+  const args = [...prefix.slice(0, -1), child];
+  const r = await rt.processes!.run("timeout", ["60", cmd, ...args]);
+  assert.is(r.code, 0, `exit ${r.code} (124: still running after 60 s): ${new TextDecoder().decode(r.stderr)}`);
+  assert.match(new TextDecoder().decode(r.stdout), /^read \d+ bytes, then left the stream/);
 });
 
 test("a layer registered from a worker-decoded stream gets the diffID of its tar", async () => {

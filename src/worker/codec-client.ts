@@ -100,7 +100,16 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
     waiters = [];
     for (const waiter of woken) waiter();
   };
-  const changed = (): Promise<void> => new Promise<void>((resolve) => waiters.push(resolve));
+  // Only a wait keeps the process alive (as a pending read on a socket does): a stream left
+  // unread and never cancelled must not hold the program open at its end.
+  const changed = async (): Promise<void> => {
+    worker.hold();
+    try {
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    } finally {
+      worker.release();
+    }
+  };
   const stream = worker.open((message) => {
     if (message.kind === "codec-taken") piecesInFlight--;
     else if (message.kind === "codec-out") output.push(new Uint8Array(message.buf));
@@ -169,9 +178,10 @@ function errorCodeOf(code: string | undefined): WharfErrorCode {
 
 let nextStream = 1;
 
-/** The codec worker's port, shared by every open stream; it keeps the process alive only while one is open. */
+/** The codec worker's port, shared by every open stream; it keeps the process alive only while someone waits on it. */
 class CodecWorker {
   private readonly listeners = new Map<number, (message: CodecFromWorker) => void>();
+  private holds = 0;
   broken = false;
 
   constructor(private readonly worker: WorkerPort) {
@@ -184,20 +194,26 @@ class CodecWorker {
       this.broken = true;
       const listeners = [...this.listeners];
       this.listeners.clear();
-      worker.unref();
       for (const [stream, listener] of listeners) listener({ kind: "codec-error", stream, message: `the codec worker failed: ${error.message}`, code: "IO" });
     });
   }
 
   open(listener: (message: CodecFromWorker) => void): number {
     const stream = nextStream++;
-    if (this.listeners.size === 0) this.worker.ref();
     this.listeners.set(stream, listener);
     return stream;
   }
 
   close(stream: number): void {
-    if (this.listeners.delete(stream) && this.listeners.size === 0) this.worker.unref();
+    this.listeners.delete(stream);
+  }
+
+  hold(): void {
+    if (this.holds++ === 0) this.worker.ref();
+  }
+
+  release(): void {
+    if (--this.holds === 0) this.worker.unref();
   }
 
   post(message: CodecToWorker, transfer: ArrayBuffer[]): void {
@@ -206,16 +222,15 @@ class CodecWorker {
 
   /** Resolves once the worker answers a ping (its decoders loaded). */
   ready(): Promise<void> {
+    this.hold();
     return new Promise<void>((resolve, reject) => {
-      this.worker.ref();
       this.listeners.set(0, () => {
         this.listeners.delete(0);
-        if (this.listeners.size === 0) this.worker.unref();
         resolve();
       });
       this.worker.onError(reject);
       this.worker.post({ kind: "codec-ping", stream: 0 }, []);
-    });
+    }).finally(() => this.release());
   }
 }
 

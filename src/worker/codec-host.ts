@@ -67,6 +67,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
           const buf = value.slice().buffer as ArrayBuffer;
           post({ kind: "codec-out", stream: id, buf }, [buf]);
         }
+        if (s.failed) return; // aborted by the main thread while the last read was out
         streams.delete(id);
         post({ kind: "codec-done", stream: id, digest: digester.hex() }, []);
       } catch (e) {

@@ -79,10 +79,10 @@ export type WorkerJob = CrcJob | EndStream | CreateJob;
 
 /**
  * Decoding streams on the codec worker (codec-client.ts, codec-host.ts), hashing what they
- * decode (the layer's diffID) on the way. Unlike jobs these are
- * not answered in order: each message names its stream, and either side posts when it has
- * something. Input pieces travel by transfer; output goes out only against credit the main
- * thread grants as its reader takes chunks, so a slow consumer holds the decoder back.
+ * decode (the layer's diffID) on the way. Unlike jobs these are not answered in order: each
+ * message names its stream, and either side posts when it has something. Input pieces travel
+ * by transfer; output goes out only against credit the main thread grants as its reader takes
+ * chunks, so a slow consumer holds the decoder back.
  */
 export type CodecFormat = "gzip" | "zstd";
 
