@@ -11,6 +11,7 @@ import type { CompressionPort, Digester, DigesterFactory } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { ChunkPool } from "../io/chunk-pool.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
+import { compressionError } from "../compress/errors.ts";
 
 /** Output chunk size of the native decoders unless the adapter asks otherwise: 1 MiB measured fastest on Node 20 (~10% over 256 KiB) and Bun. */
 const DECODE_CHUNK_SIZE = 1024 * 1024;
@@ -155,15 +156,10 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
     abort(reason) {
       // The input failed (a broken download, say): the reader waiting for output must hear of it,
       // and destroy() alone emits neither 'end' nor 'error'.
-      failure ??= reason instanceof WharfError ? reason : compressionError(format, reason);
+      failure ??= compressionError(format, reason);
       codec.destroy();
       notify();
     },
   });
   return { readable, writable };
-}
-
-function compressionError(format: string, error: unknown): WharfError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new WharfError("COMPRESSION", `corrupt or truncated ${format} stream: ${detail}`, { cause: error });
 }

@@ -13,6 +13,7 @@ import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts"
 import { setProducerDigest, type ProducerDigest } from "../io/stream-digest.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
 import { spawnReady } from "./client.ts";
+import { compressionError } from "../compress/errors.ts";
 
 /** Input goes out in pieces of this size: each is a message and a hop on the worker. */
 const INPUT_PIECE = 1024 * 1024;
@@ -153,7 +154,7 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
       post({ kind: "codec-end", stream });
     },
     // The input failed (a broken download): the reader hears of that failure, not of a decoder error.
-    abort: (reason) => stop(reason instanceof WharfError ? reason : new WharfError("COMPRESSION", `corrupt or truncated ${format} stream: ${(reason as Error)?.message ?? reason}`, { cause: reason })),
+    abort: (reason) => stop(compressionError(format, reason)),
     async read() {
       for (;;) {
         const chunk = output.shift();
