@@ -123,9 +123,19 @@ export interface FilesPort {
    * do it in blocking calls where, for a small file, they cost less than hops to an I/O thread.
    */
   createFile?(path: string, data: Uint8Array, meta: { mode: number; owner?: { uid: number; gid: number }; atimeMs: number; mtimeMs: number }): Promise<void>;
+  /**
+   * Optional: the cheap per-entry calls made in blocking syscalls on the calling thread, each
+   * still answering with a promise, for paths that make many in a row (a layer's directories and
+   * links). On ext4 such a call costs the kernel a few µs; a hop to an I/O thread costs the main
+   * thread several times that, and the entry waits the round trip.
+   */
+  blocking?: BlockingFileOps;
   /** Fresh temporary directory under the system temp dir (or under `parent`). */
   makeTempDir(prefix: string, parent?: string): Promise<string>;
 }
+
+/** FilesPort calls an adapter may offer in blocking form (FilesPort.blocking); same contracts. */
+export type BlockingFileOps = Pick<FilesPort, "lstat" | "mkdir" | "symlink" | "link" | "chmod" | "lchown" | "lutimes">;
 
 export interface ProcessResult {
   code: number;

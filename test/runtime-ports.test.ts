@@ -214,6 +214,38 @@ test("createFile: content, exact mode, owner and times; EEXIST when present", as
   await rejectsWith(files.createFile(path, new Uint8Array(0), { mode: 0o644, atimeMs: 0, mtimeMs: 0 }), "IO", "EEXIST");
 });
 
+test("blocking ops: the same contracts as the async calls", async () => {
+  const b = files.blocking;
+  if (!b) return assert.unreachable(`${rt.name} offers no blocking calls`);
+  const base = `${dir}/blocking`;
+  await b.mkdir(base, { mode: 0o750 });
+  assert.is((await files.lstat(base))?.kind, "dir");
+  await rejectsWith(b.mkdir(base), "IO", "EEXIST");
+  await rejectsWith(b.mkdir(`${base}/no/such`), "IO", "ENOENT");
+  await b.mkdir(`${base}/deep/er`, { recursive: true });
+  assert.is((await b.lstat(`${base}/deep/er`))?.kind, "dir");
+  assert.is(await b.lstat(`${base}/missing`), null);
+  await files.writeFile(`${base}/f`, enc.encode("x"));
+  await b.chmod(`${base}/f`, 0o4751);
+  assert.is((await b.lstat(`${base}/f`))?.mode, 0o4751);
+  await b.symlink("f", `${base}/s`);
+  assert.is((await b.lstat(`${base}/s`))?.kind, "symlink");
+  await b.link(`${base}/f`, `${base}/h`);
+  assert.is((await b.lstat(`${base}/h`))?.nlink, 2);
+  await rejectsWith(b.link(`${base}/f`, `${base}/h`), "IO", "EEXIST");
+  await rejectsWith(b.symlink("f", `${base}/s`), "IO", "EEXIST");
+  await b.lutimes(`${base}/s`, 1_700_000_000_000, 1_600_000_000_500);
+  assert.is((await b.lstat(`${base}/s`))?.mtimeMs, 1_600_000_000_500);
+  assert.is.not((await b.lstat(`${base}/f`))?.mtimeMs, 1_600_000_000_500, "the target keeps its times");
+  if (isRoot) {
+    await b.lchown(`${base}/s`, 1234, 5678);
+    assert.equal([(await b.lstat(`${base}/s`))?.uid, (await b.lstat(`${base}/f`))?.uid], [1234, 0]);
+  }
+  await rejectsWith(b.chmod(`${base}/missing`, 0o644), "IO", "ENOENT");
+  const failed = await b.chmod(`${base}/missing`, 0o644).catch((e: Error) => e.message);
+  assert.ok(String(failed).includes(`${base}/missing`), String(failed));
+});
+
 test("rename and remove (recursive and not)", async () => {
   await files.mkdir(`${dir}/tree/a/b`, { recursive: true });
   await files.writeFile(`${dir}/tree/a/b/f`, enc.encode("deep"));

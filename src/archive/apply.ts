@@ -9,7 +9,7 @@
  * when creating: a path that exists is removed first and then created exclusively.
  */
 import { WharfError, isWharfError } from "../errors.ts";
-import type { FileInfo, FilesPort } from "../ports.ts";
+import type { BlockingFileOps, FileInfo, FilesPort } from "../ports.ts";
 import type { TarEntry } from "../tar/reader.ts";
 import type { TarHeader } from "../tar/header.ts";
 import type { LayerApplier } from "../graphdriver/driver.ts";
@@ -62,6 +62,8 @@ interface DirTimes {
  */
 export class LayerExtractor implements LayerApplier {
   private readonly files: FilesPort;
+  /** Per-entry metadata calls: blocking where the runtime offers them (FilesPort.blocking). */
+  private readonly meta: BlockingFileOps;
   private readonly root: string;
   private readonly options: ApplyOptions;
   private size = 0;
@@ -83,6 +85,7 @@ export class LayerExtractor implements LayerApplier {
 
   constructor(files: FilesPort, root: string, options: ApplyOptions) {
     this.files = files;
+    this.meta = files.blocking ?? files;
     this.root = root;
     this.options = options;
     this.unpacked = options.whiteouts === "delete" ? new Set() : undefined;
@@ -125,7 +128,7 @@ export class LayerExtractor implements LayerApplier {
       this.checkedDirs.add(rel);
       return this.setMetadata(h, path);
     }
-    const existing = await this.files.lstat(path);
+    const existing = await this.meta.lstat(path);
     if (existing) {
       if (existing.kind === "dir" && rel === "." && this.options.whiteouts === "overlay") return;
       if (!(existing.kind === "dir" && h.typeflag === "5")) await this.removePath(rel, existing);
@@ -139,7 +142,7 @@ export class LayerExtractor implements LayerApplier {
 
   async finish(): Promise<number> {
     await this.settle();
-    for (const dir of this.dirs) await this.files.lutimes(dir.path, dir.atimeMs, dir.mtimeMs);
+    for (const dir of this.dirs) await this.meta.lutimes(dir.path, dir.atimeMs, dir.mtimeMs);
     this.dirs.length = 0;
     return this.size;
   }
@@ -194,7 +197,7 @@ export class LayerExtractor implements LayerApplier {
       handle = await this.files.open(path, "wx", h.mode & 0o777);
     } catch (e) {
       if (!(isWharfError(e) && e.errno === "EEXIST")) throw e;
-      const existing = await this.files.lstat(path);
+      const existing = await this.meta.lstat(path);
       if (existing) await this.removePath(rel, existing);
       handle = await this.files.open(path, "wx", h.mode & 0o777);
     }
@@ -234,7 +237,7 @@ export class LayerExtractor implements LayerApplier {
 
   /** Removes what is in the way of a small file, then creates it. */
   private async clearAndCreate(rel: string, path: string, body: Uint8Array, meta: CreateMeta): Promise<void> {
-    const existing = await this.files.lstat(path);
+    const existing = await this.meta.lstat(path);
     if (existing) await this.removePath(rel, existing);
     await this.files.createFile!(path, body, meta);
   }
@@ -250,7 +253,7 @@ export class LayerExtractor implements LayerApplier {
     const h = entry.header;
     switch (h.typeflag) {
       case "5": {
-        if (!dirExists) await this.files.mkdir(path, { mode: h.mode & 0o777 });
+        if (!dirExists) await this.meta.mkdir(path, { mode: h.mode & 0o777 });
         return true;
       }
       case "0":
@@ -272,15 +275,15 @@ export class LayerExtractor implements LayerApplier {
       case "1": {
         const target = hardlinkTarget(h.name, h.linkname);
         await this.checkParents(h.name, dirname(target), false);
-        const targetInfo = await this.files.lstat(joinPath(this.root, target));
+        const targetInfo = await this.meta.lstat(joinPath(this.root, target));
         if (!targetInfo) throw unsafeEntry(h.name, `hard link target ${JSON.stringify(h.linkname)} does not exist in the layer`);
         if (targetInfo.kind === "dir") throw unsafeEntry(h.name, `hard link target ${JSON.stringify(h.linkname)} is a directory`);
-        await this.files.link(joinPath(this.root, target), path);
+        await this.meta.link(joinPath(this.root, target), path);
         return true;
       }
       case "2":
         checkSymlinkTarget(h.name, rel, h.linkname);
-        await this.files.symlink(h.linkname, path);
+        await this.meta.symlink(h.linkname, path);
         this.madeBytes += UTF8.encode(h.linkname).length; // a symlink's size is its target's byte length
         return true;
       case "3":
@@ -298,7 +301,7 @@ export class LayerExtractor implements LayerApplier {
 
   /** Owner, xattrs, mode and times, in Docker's order (chown before chmod: chown clears set-id bits). */
   private async setMetadata(h: TarHeader, path: string): Promise<void> {
-    if (this.options.privileged) await this.files.lchown(path, h.uid, h.gid);
+    if (this.options.privileged) await this.meta.lchown(path, h.uid, h.gid);
     for (const [name, value] of h.xattrs) {
       try {
         await this.files.setxattr(path, name, value);
@@ -306,18 +309,18 @@ export class LayerExtractor implements LayerApplier {
         if (!(isWharfError(e) && e.errno !== undefined && IGNORED_XATTR_ERRNOS.has(e.errno))) throw e;
       }
     }
-    const isSymlink = h.typeflag === "2" || (h.typeflag === "1" && (await this.files.lstat(path))?.kind === "symlink");
-    if (!isSymlink) await this.files.chmod(path, h.mode & 0o7777);
+    const isSymlink = h.typeflag === "2" || (h.typeflag === "1" && (await this.meta.lstat(path))?.kind === "symlink");
+    if (!isSymlink) await this.meta.chmod(path, h.mode & 0o7777);
     const { atimeMs, mtimeMs } = entryTimes(h);
     // A directory's times are set by finish(), once later entries no longer change them.
     if (h.typeflag === "5") this.dirs.push({ path, atimeMs, mtimeMs });
-    else if (!(h.typeflag === "1" && isSymlink)) await this.files.lutimes(path, atimeMs, mtimeMs);
+    else if (!(h.typeflag === "1" && isSymlink)) await this.meta.lutimes(path, atimeMs, mtimeMs);
   }
 
   /** mkdir; false when something is in the way (EEXIST). */
   private async madeDir(path: string, mode: number): Promise<boolean> {
     try {
-      await this.files.mkdir(path, { mode });
+      await this.meta.mkdir(path, { mode });
       return true;
     } catch (e) {
       if (isWharfError(e) && e.errno === "EEXIST") return false;
@@ -340,10 +343,10 @@ export class LayerExtractor implements LayerApplier {
     const targetPath = joinPath(this.root, target);
     if (this.options.whiteouts === "overlay") {
       await this.files.mknod(targetPath, "char", 0, 0, 0);
-      if (h.uid !== 0 || h.gid !== 0) await this.files.lchown(targetPath, h.uid, h.gid);
+      if (h.uid !== 0 || h.gid !== 0) await this.meta.lchown(targetPath, h.uid, h.gid);
       return;
     }
-    const existing = await this.files.lstat(targetPath);
+    const existing = await this.meta.lstat(targetPath);
     if (existing) await this.removePath(target, existing);
   }
 
@@ -352,7 +355,7 @@ export class LayerExtractor implements LayerApplier {
     const abs = joinPath(this.root, dir);
     for (const name of await this.files.readdir(abs)) {
       const rel = dir === "." ? name : `${dir}/${name}`;
-      const info = await this.files.lstat(joinPath(this.root, rel));
+      const info = await this.meta.lstat(joinPath(this.root, rel));
       if (!info) continue;
       if (!this.unpacked!.has(rel)) await this.removePath(rel, info);
       else if (info.kind === "dir") await this.removeNotUnpacked(rel);
@@ -379,11 +382,11 @@ export class LayerExtractor implements LayerApplier {
       rel = rel === "" ? part : `${rel}/${part}`;
       if (this.checkedDirs.has(rel)) continue;
       const path = joinPath(this.root, rel);
-      const info = await this.files.lstat(path);
+      const info = await this.meta.lstat(path);
       if (!info) {
         if (!create) throw unsafeEntry(name, `${JSON.stringify(rel)} does not exist in the layer`);
-        await this.files.mkdir(path, { mode: 0o755 });
-        await this.files.chmod(path, 0o755);
+        await this.meta.mkdir(path, { mode: 0o755 });
+        await this.meta.chmod(path, 0o755);
       } else if (info.kind === "symlink") {
         throw unsafeEntry(name, `${JSON.stringify(rel)} is a symlink; writing through it could leave the layer`);
       } else if (info.kind !== "dir") {

@@ -63,6 +63,9 @@ export interface DenoApi {
   lstatSync(path: string): DenoFileInfo;
   readDirSync(path: string): Iterable<{ name: string }>;
   chmodSync(path: string, mode: number): void;
+  mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
+  symlinkSync(target: string, path: string): void;
+  linkSync(existing: string, path: string): void;
   openSync(path: string, options: DenoOpenOptions): { readSync(p: Uint8Array): number | null; writeSync(p: Uint8Array): number; seekSync(offset: number, whence: number): number; close(): void };
   writeFile(path: string, data: Uint8Array, options?: { mode?: number }): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;

@@ -28,6 +28,14 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     }
   };
   const native = libcFileOps(libc);
+  const lstatSync = (path: string): FileInfo | null => ioSync("lstat", path, () => {
+    try {
+      return toFileInfo(deno.lstatSync(path));
+    } catch (e) {
+      if (errorCode(e) === "ENOENT") return null;
+      throw e;
+    }
+  });
   // Reads by openat(2) with O_NOFOLLOW where FFI is allowed (libc-reads.ts): Deno's own open needs an lstat first.
   let ffiReads: LibcFileReads | null | undefined;
   const reads = (): LibcFileReads | null => {
@@ -120,14 +128,7 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       await native.lutimes(path, meta.atimeMs, meta.mtimeMs);
     }),
     lstat: (path) => statOrNull("lstat", path, () => deno.lstat(path)),
-    lstatSync: (path) => ioSync("lstat", path, () => {
-      try {
-        return toFileInfo(deno.lstatSync(path));
-      } catch (e) {
-        if (errorCode(e) === "ENOENT") return null;
-        throw e;
-      }
-    }),
+    lstatSync,
     stat: (path) => statOrNull("stat", path, () => deno.stat(path)),
     rename: (from, to) => io("rename", from, () => deno.rename(from, to)),
     remove: (path, options) => io("remove", path, () => deno.remove(path, { recursive: options?.recursive ?? false })),
@@ -135,6 +136,16 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
     readlink: (path) => io("readlink", path, () => deno.readLink(path)),
     link: (existing, path) => io("link", path, () => deno.link(existing, path)),
     chmod: (path, mode) => io("chmod", path, () => deno.chmod(path, mode)),
+    // lchown and lutimes go through libc, which blocks anyway.
+    blocking: {
+      lstat: async (path) => lstatSync(path),
+      mkdir: (path, options) => io("mkdir", path, async () => deno.mkdirSync(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
+      symlink: (target, path) => io("symlink", path, async () => deno.symlinkSync(target, path)),
+      link: (existing, path) => io("link", path, async () => deno.linkSync(existing, path)),
+      chmod: (path, mode) => io("chmod", path, async () => deno.chmodSync(path, mode)),
+      lchown: native.lchown,
+      lutimes: native.lutimes,
+    },
     makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? "temp dir", () => deno.makeTempDir({ prefix, dir: parent })),
   };
 }

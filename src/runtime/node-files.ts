@@ -34,6 +34,10 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
     if (info.isDirectory()) await fs.rmdir(path);
     else await fs.unlink(path);
   };
+  const lstatSync = (path: string): FileInfo | null => ioSync("lstat", path, () => {
+    const s = cb.lstatSync(path, { throwIfNoEntry: false });
+    return s ? toFileInfo(s) : null;
+  });
   return {
     ...native,
     open: (path, mode, perm) => io("open", path, async () => wrapFd(cb, path, await call<number>((d) => cb.open(path, OPEN_FLAGS[mode], perm ?? 0o666, d)))),
@@ -52,10 +56,7 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
     lstatDir: (path) => io("readdir", path, async () => lstatDirSync(cb, path)),
     createFile: (path, data, meta) => io("create", path, async () => createFileSync(cb, path, data, meta)),
     lstat: (path) => statOrNull("lstat", path, () => call<Stats>((d) => cb.lstat(path, d))),
-    lstatSync: (path) => ioSync("lstat", path, () => {
-      const s = cb.lstatSync(path, { throwIfNoEntry: false });
-      return s ? toFileInfo(s) : null;
-    }),
+    lstatSync,
     stat: (path) => statOrNull("stat", path, () => call<Stats>((d) => cb.stat(path, d))),
     rename: (from, to) => io("rename", from, () => fs.rename(from, to)),
     remove: (path, options) => io("remove", path, () => removePath(path, options?.recursive ?? false)),
@@ -65,6 +66,15 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
     chmod: (path, mode) => io("chmod", path, () => call<void>((d) => cb.chmod(path, mode, d))),
     lchown: (path, uid, gid) => io("lchown", path, () => call<void>((d) => cb.lchown(path, uid, gid, d))),
     lutimes: (path, atimeMs, mtimeMs) => io("lutimes", path, () => call<void>((d) => cb.lutimes(path, atimeMs / 1000, mtimeMs / 1000, d))),
+    blocking: {
+      lstat: async (path) => lstatSync(path),
+      mkdir: (path, options) => io("mkdir", path, async () => void cb.mkdirSync(path, { recursive: options?.recursive ?? false, mode: options?.mode ?? 0o777 })),
+      symlink: (target, path) => io("symlink", path, async () => cb.symlinkSync(target, path)),
+      link: (existing, path) => io("link", path, async () => cb.linkSync(existing, path)),
+      chmod: (path, mode) => io("chmod", path, async () => cb.chmodSync(path, mode)),
+      lchown: (path, uid, gid) => io("lchown", path, async () => cb.lchownSync(path, uid, gid)),
+      lutimes: (path, atimeMs, mtimeMs) => io("lutimes", path, async () => cb.lutimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
+    },
     makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? tmpdir(), () => fs.mkdtemp(join(parent ?? tmpdir(), prefix))),
   };
 }
