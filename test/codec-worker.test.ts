@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import { getRuntime } from "../src/runtime/index.ts";
 import { offThreadDecoder } from "../src/worker/codec-client.ts";
 import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
-import { producerDigest } from "../src/io/stream-digest.ts";
+import { producerDigest, sinkDigest } from "../src/io/stream-digest.ts";
 import { decompress } from "../src/compress/detect.ts";
 import { readAll } from "../src/io/bytes.ts";
 import { isWharfError, WharfError } from "../src/errors.ts";
@@ -44,20 +44,24 @@ const chunked = (bytes: Uint8Array, sizes = [1, 7000, 65536, 3 << 20, 123457, (1
   });
 };
 
-test("decodes on the worker: the same bytes, and the worker's SHA-256 of them", async () => {
-  const out = chunked(gz).pipeThrough(decoder());
+test("decodes on the worker: the same bytes, and the worker's SHA-256 of them and of its input", async () => {
+  const codec = decoder();
+  const out = chunked(gz).pipeThrough(codec);
   const produced = await producerDigest(out);
-  assert.ok(produced, `${rt.name}: the stream was decoded inline, not on the codec worker`);
+  const taken = await sinkDigest(codec.writable);
+  assert.ok(produced && taken, `${rt.name}: the stream was decoded inline, not on the codec worker`);
   assert.equal(await readAll(out), data);
   assert.is(await produced!.hex, sha256(data));
+  assert.is(await taken!.hex, sha256(gz));
 });
 
-test("the runtime's gunzip and decompress() keep the worker's digest for the reader", async () => {
-  const { stream } = await decompress(chunked(gz, [65536]), rt.compression!);
+test("the runtime's gunzip and decompress() keep the worker's digests for the reader", async () => {
+  const { stream, inputDigest } = await decompress(chunked(gz, [65536]), rt.compression!, rt.digests);
   const produced = await producerDigest(stream);
   assert.ok(produced, `${rt.name} decodes inline`);
   assert.equal(await readAll(stream), data);
   assert.is(await produced!.hex, sha256(data));
+  assert.is(await inputDigest.hex, sha256(gz));
 });
 
 test("three streams at once come out whole, each with its own digest", async () => {
@@ -76,8 +80,10 @@ test("three streams at once come out whole, each with its own digest", async () 
 test("a corrupt stream fails its reader with a COMPRESSION error, and the digest is never given", async () => {
   const bad = gz.slice();
   bad.fill(0x55, 200_000, 200_400);
-  const out = chunked(bad).pipeThrough(decoder());
+  const codec = decoder();
+  const out = chunked(bad).pipeThrough(codec);
   const produced = await producerDigest(out);
+  const taken = await sinkDigest(codec.writable);
   try {
     await readAll(out);
     assert.unreachable("corrupt gzip decoded");
@@ -86,6 +92,7 @@ test("a corrupt stream fails its reader with a COMPRESSION error, and the digest
     assert.match((e as Error).message, /gzip/);
   }
   await produced!.hex.then(() => assert.unreachable("a digest for a failed stream"), () => {});
+  await taken!.hex.then(() => assert.unreachable("an input digest for a failed stream"), () => {});
 });
 
 test("a truncated stream fails with a COMPRESSION error", async () => {

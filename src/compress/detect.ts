@@ -2,7 +2,8 @@
  * Compression detection by magic bytes, as `docker load` does it, and a `decompress` that peeks
  * at a stream's first bytes without losing them.
  */
-import type { CompressionPort } from "../ports.ts";
+import type { CompressionPort, DigesterFactory } from "../ports.ts";
+import { hashingStream, sinkDigest, type StreamDigest } from "../io/stream-digest.ts";
 import { WharfError } from "../errors.ts";
 import { gunzipStream } from "./gzip-decode.ts";
 import { zstdDecompressStream } from "./zstd-decode.ts";
@@ -36,21 +37,25 @@ export interface Decompressed {
  * Detects the compression of `input` and returns its decoded stream. bzip2 and xz are
  * recognized but not decoded: they fail with a clear UNSUPPORTED error.
  */
-export async function decompress(input: ReadableStream<Uint8Array>, port: CompressionPort): Promise<Decompressed> {
+export async function decompress(input: ReadableStream<Uint8Array>, port: CompressionPort): Promise<Decompressed>;
+/**
+ * The same, with the SHA-256 of the input (a pull's blob digest): the decoder's when it hashes
+ * what it is given (the codec worker, off this thread), else hashed here on the way in.
+ */
+export async function decompress(input: ReadableStream<Uint8Array>, port: CompressionPort, digests: DigesterFactory): Promise<Decompressed & { inputDigest: StreamDigest }>;
+export async function decompress(input: ReadableStream<Uint8Array>, port: CompressionPort, digests?: DigesterFactory): Promise<Decompressed & { inputDigest?: StreamDigest }> {
   const { head, stream } = await peek(input, MAGIC_PEEK_SIZE);
   const kind = detectCompression(head);
-  switch (kind) {
-    case "none":
-      return { kind, stream };
-    case "gzip":
-      return { kind, stream: stream.pipeThrough(gunzipStream(port)) };
-    case "zstd":
-      return { kind, stream: stream.pipeThrough(zstdDecompressStream(port)) };
-    case "bzip2":
-    case "xz":
-      await stream.cancel().catch(() => {});
-      throw new WharfError("UNSUPPORTED", `unsupported compression: ${kind}`);
+  if (kind === "bzip2" || kind === "xz") {
+    await stream.cancel().catch(() => {});
+    throw new WharfError("UNSUPPORTED", `unsupported compression: ${kind}`);
   }
+  const codec = kind === "gzip" ? gunzipStream(port) : kind === "zstd" ? zstdDecompressStream(port) : undefined;
+  if (!digests) return { kind, stream: codec ? stream.pipeThrough(codec) : stream };
+  const byCodec = codec && (await sinkDigest(codec.writable));
+  if (codec && byCodec) return { kind, stream: stream.pipeThrough(codec), inputDigest: byCodec };
+  const hashed = hashingStream(stream, digests);
+  return { kind, stream: codec ? hashed.stream.pipeThrough(codec) : hashed.stream, inputDigest: hashed.digest };
 }
 
 /**

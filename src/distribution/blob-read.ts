@@ -4,6 +4,11 @@
  * byte reached, and the end of the stream is where size and digest are compared. `settle` reads
  * whatever a consumer left unread (a decompressor stops at its own end marker), so a corrupt
  * blob is named by its digest even when the bytes after the corruption were never needed.
+ *
+ * With `hashedByReader`, the bytes are hashed by the stream's reader instead (the codec worker,
+ * off the main thread): the end checks only the size, and `settle` compares the reader's digest
+ * (`readerDigest`). When there is none (the reader stopped early, or failed), `settle` reads the
+ * blob again, whole, and hashes it itself: a failing pull still names a corrupt blob.
  */
 import type { DigesterFactory } from "../ports.ts";
 import { readAll } from "../io/bytes.ts";
@@ -22,18 +27,25 @@ export interface BlobReadOptions {
   mismatch?: (digest: string) => string;
   /** A GET of the whole blob already sent (a download started early); used for the first read. */
   started?: Promise<Response>;
+  /** The reader hashes every byte it takes and hands its digest to `readerDigest`. */
+  hashedByReader?: boolean;
 }
 
 export interface BlobReader {
   stream: ReadableStream<Uint8Array>;
   /** Reads what is left and verifies; throws DIGEST_MISMATCH naming the digest. Idempotent. */
   settle(): Promise<void>;
+  /** With `hashedByReader`: the reader's SHA-256 (hex) of all it took, resolving once it took the end. */
+  readerDigest(hex: Promise<string>): void;
   /** Range requests made to resume. */
   readonly resumes: number;
 }
 
 export function openBlob(client: RegistryClient, repository: string, desc: Descriptor, options: BlobReadOptions): BlobReader {
-  const digester = options.digests.sha256();
+  let digester = options.digests.sha256();
+  let hashHere = !options.hashedByReader;
+  let fromReader: Promise<string> | undefined;
+  let onBytes = options.onBytes;
   const maxResumes = options.maxResumes ?? 5;
   const mismatch = options.mismatch ?? ((d: string) => `blob verification failed for digest ${d}`);
   let offset = 0;
@@ -65,10 +77,13 @@ export function openBlob(client: RegistryClient, repository: string, desc: Descr
     resumes++;
   };
 
+  const compare = (hex: string): void => {
+    const got = `sha256:${hex}`;
+    if (got !== desc.digest) throw new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)} (got ${got})`);
+  };
   const verify = (): void => {
     if (offset !== desc.size) throw new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)}: expected ${desc.size} bytes, got ${offset}`);
-    const got = `sha256:${digester.hex()}`;
-    if (got !== desc.digest) throw new WharfError("DIGEST_MISMATCH", `${mismatch(desc.digest)} (got ${got})`);
+    if (hashHere) compare(digester.hex());
   };
 
   /** The next verified-so-far chunk, or null at the verified end. */
@@ -127,9 +142,9 @@ export function openBlob(client: RegistryClient, repository: string, desc: Descr
         finished.catch(() => {});
         throw tooLong;
       }
-      digester.update(chunk);
+      if (hashHere) digester.update(chunk);
       offset += chunk.byteLength;
-      options.onBytes?.(chunk.byteLength);
+      onBytes?.(chunk.byteLength);
       return chunk;
     }
   };
@@ -160,9 +175,23 @@ export function openBlob(client: RegistryClient, repository: string, desc: Descr
     stream,
     async settle() {
       if (lastError !== undefined && !(lastError instanceof WharfError && lastError.code === "DIGEST_MISMATCH")) throw lastError;
+      if (!hashHere) {
+        // Every byte went to the reader (and its end was checked): its digest stands for the blob.
+        const taken = finished !== undefined && lastError === undefined ? await fromReader?.catch(() => undefined) : undefined;
+        if (taken !== undefined) return compare(taken);
+        if (lastError !== undefined) throw lastError; // the wrong size, found on the way
+        await serial(async () => {
+          await reader?.cancel().catch(() => {});
+          [reader, offset, skip, finished, digester, hashHere, onBytes] = [undefined, 0, 0, undefined, options.digests.sha256(), true, undefined];
+        });
+      }
       while ((await nextRecorded()) !== null) {
         // draining: only the digest of these bytes matters now
       }
+    },
+    readerDigest(hex) {
+      fromReader = hex;
+      hex.catch(() => {});
     },
     get resumes() {
       return resumes;

@@ -177,13 +177,17 @@ async function registerLayers(store: PullStores, client: RegistryClient, reposit
         blob = openBlob(client, repository, desc, {
           started: started?.response,
           digests: rt.digests,
+          hashedByReader: true,
           mismatch: (d) => `filesystem layer verification failed for digest ${d}`,
           onBytes: (n) => {
             current += n;
             options.events?.layer?.(short(desc), "Downloading", { current, total: desc.size });
           },
         });
-        return (await decompress(blob.stream, rt.compression)).stream;
+        // The blob's digest comes from the decoder (the codec worker hashes its input off this thread).
+        const decoded = await decompress(blob.stream, rt.compression, rt.digests);
+        blob.readerDigest(decoded.inputDigest.hex);
+        return decoded.stream;
       },
       async settle(failure) {
         // The blob's own failure (wrong digest, lost connection) says more than what it broke downstream.

@@ -1,7 +1,7 @@
 /**
  * Decoding on a worker thread: the main thread only gathers input into pieces and hands output
- * on, while the inflating and the hashing of the output (a layer's diffID, stream-digest.ts) run
- * beside its tar reader. On Deno that takes the inflating itself off the main thread (its
+ * on, while the inflating and the hashing of the input and of the output (a pull's blob digest
+ * and a layer's diffID, stream-digest.ts) run beside its tar reader. On Deno that takes the inflating itself off the main thread (its
  * node:zlib decodes on the calling thread); on every runtime, the diffID's SHA-256 and zlib's
  * fresh output buffers, which drove most of Node's full collections. One codec worker per
  * runtime serves every stream (codec-host.ts); without one, or when it cannot start, the
@@ -10,7 +10,7 @@
 import type { CompressionPort, WorkerPort, WorkersPort } from "../ports.ts";
 import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
-import { setProducerDigest, type ProducerDigest } from "../io/stream-digest.ts";
+import { setProducerDigest, setSinkDigest, settleable, type StreamDigest } from "../io/stream-digest.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
 import { spawnReady } from "./client.ts";
 import { compressionError } from "../compress/errors.ts";
@@ -40,8 +40,9 @@ interface Backend {
   /** The next decoded chunk; undefined at the end. */
   read(): Promise<Uint8Array | undefined>;
   cancel(): void;
-  /** The worker's hash of the output; none inline. */
-  digest?: ProducerDigest;
+  /** The worker's hashes of the output and of the input; none inline. */
+  digest?: StreamDigest;
+  inputDigest?: StreamDigest;
 }
 
 export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inline: () => TransformStream<Uint8Array, Uint8Array>): TransformStream<Uint8Array, Uint8Array> {
@@ -61,6 +62,8 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
   const digest = get().then((b) => b.digest);
   digest.catch(() => {}); // the stream's own reads report a failure to choose
   setProducerDigest(readable, digest);
+  const inputDigest = get().then((b) => b.inputDigest);
+  inputDigest.catch(() => {});
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       await (await get()).write(chunk);
@@ -72,6 +75,7 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
       (await get()).abort(reason);
     },
   });
+  setSinkDigest(writable, inputDigest);
   return { readable, writable };
 }
 
@@ -91,9 +95,8 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
   const output: Uint8Array[] = [];
   let ended = false;
   let failure: unknown;
-  let settleDigest: { resolve(hex: string): void; reject(e: unknown): void } | undefined;
-  const hex = new Promise<string>((resolve, reject) => (settleDigest = { resolve, reject }));
-  hex.catch(() => {}); // only a reader that reached the end asks for it
+  const [hex, settleDigest] = settleable<string>();
+  const [inputHex, settleInput] = settleable<string>();
   let piecesInFlight = 0;
   let waiters: Array<() => void> = [];
   const notify = (): void => {
@@ -116,9 +119,14 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
     else if (message.kind === "codec-out") output.push(new Uint8Array(message.buf));
     else if (message.kind === "codec-done") {
       ended = true;
-      settleDigest!.resolve(message.digest);
+      settleDigest.resolve(message.digest);
+      if (message.inputDigest !== undefined) settleInput.resolve(message.inputDigest);
+      else settleInput.reject(new WharfError("COMPRESSION", `${format} stream: the decoder ended before its input`));
     } else if (message.kind === "codec-error") failure ??= new WharfError(errorCodeOf(message.code), message.message);
-    if (failure !== undefined) settleDigest!.reject(failure);
+    if (failure !== undefined) {
+      settleDigest.reject(failure);
+      settleInput.reject(failure);
+    }
     // The worker is done with the stream: whatever it sent is queued here already.
     if (ended || failure !== undefined) worker.close(stream);
     notify();
@@ -138,7 +146,8 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
   });
   const stop = (reason: unknown): void => {
     failure ??= reason;
-    settleDigest!.reject(failure);
+    settleDigest.reject(failure);
+    settleInput.reject(failure);
     worker.close(stream);
     post({ kind: "codec-abort", stream });
     notify();
@@ -169,6 +178,7 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
     },
     cancel: () => stop(new WharfError("COMPRESSION", `${format} stream cancelled`)),
     digest: { hex },
+    inputDigest: { hex: inputHex },
   };
 }
 

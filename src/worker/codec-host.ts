@@ -1,10 +1,10 @@
 /**
  * The codec worker's side of off-thread decoding (protocol.ts CodecToWorker): each stream feeds
- * the worker's own native decoder, hashes the output and sends it back by transfer, a chunk per
- * credit, and the digest with the end.
+ * the worker's own native decoder, hashes the input and the output and sends the output back by
+ * transfer, a chunk per credit, and both digests with the end.
  * Runtime-agnostic: the worker entry hands it the decoders and its port's `post`.
  */
-import type { CompressionPort, DigesterFactory } from "../ports.ts";
+import type { CompressionPort, Digester, DigesterFactory } from "../ports.ts";
 import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
 
 type Post = (message: CodecFromWorker, transfer: ArrayBuffer[]) => void;
@@ -13,6 +13,9 @@ interface HostStream {
   writer: WritableStreamDefaultWriter<Uint8Array>;
   /** Writes in order; each posts `codec-taken` once the decoder took its piece. */
   writes: Promise<void>;
+  /** Hashes every input piece as it arrives (a pull's blob digest); `inputEnded` once the last came. */
+  input: Digester;
+  inputEnded: boolean;
   credits: number;
   wake: (() => void) | undefined;
   failed: boolean;
@@ -45,6 +48,8 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
     const s: HostStream = {
       writer: codec.writable.getWriter(),
       writes: Promise.resolve(),
+      input: native.digests.sha256(),
+      inputEnded: false,
       credits: 0,
       wake: undefined,
       failed: false,
@@ -69,7 +74,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
         }
         if (s.failed) return; // aborted by the main thread while the last read was out
         streams.delete(id);
-        post({ kind: "codec-done", stream: id, digest: digester.hex() }, []);
+        post({ kind: "codec-done", stream: id, digest: digester.hex(), inputDigest: s.inputEnded ? s.input.hex() : undefined }, []);
       } catch (e) {
         fail(id, e);
       }
@@ -84,6 +89,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
     switch (message.kind) {
       case "codec-in": {
         const bytes = new Uint8Array(message.buf);
+        s.input.update(bytes);
         s.writes = s.writes.then(async () => {
           if (s.failed) return;
           await s.writer.write(bytes);
@@ -97,6 +103,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
         s.wake = undefined;
         return;
       case "codec-end":
+        s.inputEnded = true;
         s.writes = s.writes.then(() => (s.failed ? undefined : s.writer.close())).catch((e: unknown) => fail(message.stream, e));
         return;
       case "codec-abort":

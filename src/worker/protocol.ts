@@ -100,8 +100,8 @@ export type CodecFromWorker =
   /** One input piece was taken by the decoder: room for another. */
   | { kind: "codec-taken"; stream: number }
   | { kind: "codec-out"; stream: number; buf: ArrayBuffer }
-  /** The end of the output, with the SHA-256 (hex) of all of it. */
-  | { kind: "codec-done"; stream: number; digest: string }
+  /** The end of the output, with the SHA-256 (hex) of all of it, and of all the input when its end came first. */
+  | { kind: "codec-done"; stream: number; digest: string; inputDigest?: string }
   | { kind: "codec-error"; stream: number; message: string; code?: string };
 
 export function isCodecMessage(message: unknown): message is CodecToWorker {
