@@ -260,6 +260,17 @@ test("rename and remove (recursive and not)", async () => {
   await rejectsWith(files.remove(`${dir}/tree`), "IO", "ENOENT");
 });
 
+test("a recursive remove is not thrown off by an entry going meanwhile", async () => {
+  for (let i = 0; i < 60; i++) {
+    const tree = `${dir}/racing-${i}`;
+    await files.mkdir(`${tree}/diff/a`, { recursive: true });
+    for (const name of ["committed", "link", "lower"]) await files.writeFile(`${tree}/${name}`, enc.encode("x"));
+    const [removed] = await Promise.allSettled([files.remove(tree, { recursive: true }), files.remove(`${tree}/committed`)]);
+    assert.is(removed.status, "fulfilled", `pass ${i}: ${(removed as PromiseRejectedResult).reason}`);
+    assert.is(await files.lstat(tree), null);
+  }
+});
+
 test("makeTempDir under a parent", async () => {
   const a = await files.makeTempDir("t-", dir);
   const b = await files.makeTempDir("t-", dir);

@@ -86,8 +86,11 @@ async function applyConcurrently(
   state: { hold: StoredLayer | undefined },
 ): Promise<void> {
   const prepared: PreparedLayer[] = [];
+  // Top down, one at a time: a removal looks for its parent's other children (overlay2 drops the
+  // parent's `committed` mark with its last child), and a sibling removed beside it could make that
+  // removal fail halfway and leave the mark behind.
   const discardFrom = async (k: number) => {
-    await Promise.allSettled(prepared.slice(k).map((p) => store.discard(p)));
+    for (const p of prepared.slice(k).reverse()) await store.discard(p).catch(() => {});
   };
   try {
     for (let i = from; i < layers.length; i++) prepared.push(await store.prepare(prepared[prepared.length - 1]?.staged.cacheID ?? state.hold?.cacheID));

@@ -28,7 +28,14 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const removePath = async (path: string, recursive: boolean): Promise<void> => {
-    if (recursive) return fs.rm(path, { recursive: true, force: false });
+    // Bun's rm fails with ENOENT when an entry under `path` goes meanwhile: what is left goes in another pass.
+    for (let pass = 1; recursive; pass++) {
+      try {
+        return await fs.rm(path, { recursive: true, force: false });
+      } catch (e) {
+        if (pass === 3 || errorCode(e) !== "ENOENT" || !cb.existsSync(path)) throw e;
+      }
+    }
     // Like Deno.remove: a file or an empty directory.
     const info = await fs.lstat(path);
     if (info.isDirectory()) await fs.rmdir(path);
