@@ -1,9 +1,10 @@
 /**
  * Decoding on a worker thread: the main thread only gathers input into pieces and hands output
  * on, while the inflating and the hashing of the input and of the output (a pull's blob digest
- * and a layer's diffID, stream-digest.ts) run beside its tar reader. On Deno that takes the inflating itself off the main thread (its
- * node:zlib decodes on the calling thread); on every runtime, the diffID's SHA-256 and zlib's
- * fresh output buffers, which drove most of Node's full collections. One codec worker per
+ * and a layer's diffID, stream-digest.ts) run beside its tar reader. On Deno that takes the
+ * inflating itself off the main thread (its node:zlib decodes on the calling thread); on every
+ * runtime, both SHA-256s and zlib's fresh output buffers, which drove most of Node's full
+ * collections. One codec worker per
  * runtime serves every stream (codec-host.ts); without one, or when it cannot start, the
  * runtime's own decoder runs inline.
  */
