@@ -11,7 +11,8 @@ import { offThreadDecoder } from "../src/worker/codec-client.ts";
 import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
 import { producerDigest, sinkDigest } from "../src/io/stream-digest.ts";
 import { decompress } from "../src/compress/detect.ts";
-import { readAll } from "../src/io/bytes.ts";
+import { concatBytes, readAll } from "../src/io/bytes.ts";
+import { streamSource } from "../src/io/source.ts";
 import { isWharfError, WharfError } from "../src/errors.ts";
 import { openStore } from "../src/store/root.ts";
 import { writeTar } from "../src/tar/writer.ts";
@@ -129,6 +130,25 @@ test("a reader that stops early cancels its stream; the worker serves the next o
   assert.ok(first.value && first.value.length > 0);
   await reader.cancel();
   assert.equal(await readAll(chunked(gz).pipeThrough(decoder())), data);
+});
+
+test("a copying reader gets the bytes while spent buffers go back to the worker; a stream's own chunks are never reused", async () => {
+  // The tar reader's way: streamSource copies each chunk out, so the worker may fill it again.
+  const copied = decompress(chunked(gz, [65536]), rt.compression!).then(async ({ stream }) => {
+    const source = streamSource(stream);
+    assert.ok(stream.locked);
+    const out = new Uint8Array(data.length + 1);
+    let filled = 0;
+    for (let n; (n = await source.read(out.subarray(filled, filled + 100_000))) > 0;) filled += n;
+    return out.subarray(0, filled);
+  });
+  // A plain reader owns its chunks: held to the end, each must still hold what it held.
+  const held: Uint8Array[] = [];
+  const reader = chunked(gz, [65536]).pipeThrough(decoder()).getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) held.push(r.value);
+  assert.ok(held.length > 3, "several chunks");
+  assert.equal(concatBytes(held), data);
+  assert.equal(await copied, data);
 });
 
 test("without a worker thread the decoder runs inline: the same bytes, no producer digest", async () => {

@@ -45,6 +45,25 @@ test("native codecs: input in chunks of every size (gathered into 1 MiB pieces, 
   assert.ok(gunzipSync(encoded).equals(noise), "gzip");
 });
 
+test("native gunzip: a written piece is consumed by the time its write resolves, so the writer may reuse its buffer", async () => {
+  let x = 0x2545f491;
+  const noise = new Uint8Array(4 << 20).map(() => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), x & 0xff));
+  const gz = new Uint8Array(gzipSync(noise, { level: 1 }));
+  const codec = port.gunzip!();
+  const out = collect(codec.readable);
+  out.catch(() => {}); // awaited below; a corrupted piece fails it
+  const writer = codec.writable.getWriter();
+  const piece = new Uint8Array(1 << 20); // one buffer, refilled for every write (as the codec worker's pieces are)
+  for (let at = 0; at < gz.length; at += piece.length) {
+    const view = piece.subarray(0, Math.min(piece.length, gz.length - at));
+    view.set(gz.subarray(at, at + view.length));
+    await writer.write(view);
+    piece.fill(0xa5);
+  }
+  await writer.close();
+  assert.ok(Buffer.from(await out).equals(noise));
+});
+
 test("native gunzip: corrupt or truncated input is a COMPRESSION error", async () => {
   const gz = gzipSync(data);
   const corrupt = gz.slice();

@@ -1,6 +1,7 @@
 /** Turns a codec's failures into one-line WharfError COMPRESSION errors. */
 import { WharfError } from "../errors.ts";
 import { passDigest } from "../io/stream-digest.ts";
+import { copyingSourceOf, setCopyingSource } from "../io/source.ts";
 
 export function compressionError(format: string, error: unknown): WharfError {
   if (error instanceof WharfError) return error;
@@ -14,12 +15,14 @@ export function compressionError(format: string, error: unknown): WharfError {
  * error. (Errors on its input side still reach the writer unchanged.)
  */
 export function mapErrors(codec: TransformStream<Uint8Array, Uint8Array>, format: string): TransformStream<Uint8Array, Uint8Array> {
-  const reader = codec.readable.getReader();
+  // Taken on first use: a consumer that reads through the codec's copying source never locks it.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const inner = (): ReadableStreamDefaultReader<Uint8Array> => (reader ??= codec.readable.getReader());
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
-        result = await reader.read();
+        result = await inner().read();
       } catch (error) {
         throw compressionError(format, error);
       }
@@ -27,9 +30,24 @@ export function mapErrors(codec: TransformStream<Uint8Array, Uint8Array>, format
       else controller.enqueue(result.value);
     },
     cancel(reason) {
-      return reader.cancel(reason);
+      return inner().cancel(reason);
     },
   }, { highWaterMark: 0 });
   passDigest(codec.readable, readable);
+  const copying = copyingSourceOf(codec.readable);
+  if (copying) {
+    setCopyingSource(readable, () => {
+      const source = copying();
+      return {
+        async read(into) {
+          try {
+            return await source.read(into);
+          } catch (error) {
+            throw compressionError(format, error);
+          }
+        },
+      };
+    });
+  }
   return { writable: codec.writable, readable };
 }

@@ -15,9 +15,23 @@ export interface ByteSource {
 
 export type ByteInput = ByteSource | ReadableStream<Uint8Array> | Uint8Array;
 
+/** Streams whose producer can copy straight into a reader's buffer, and reuse its own once copied out. */
+const copying = new WeakMap<ReadableStream<Uint8Array>, () => ByteSource>();
+
+/** `open()` reads what `stream` would emit; `streamSource` uses it instead of the stream's chunks. */
+export function setCopyingSource(stream: ReadableStream<Uint8Array>, open: () => ByteSource): void {
+  copying.set(stream, open);
+}
+
+export function copyingSourceOf(stream: ReadableStream<Uint8Array>): (() => ByteSource) | undefined {
+  return copying.get(stream);
+}
+
 /** Adapts a stream: each chunk is copied into the view the reader passes (that copy replaces the parser's own). */
 export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource & { cancel(reason?: unknown): Promise<void> } {
-  const reader = stream.getReader();
+  const reader = stream.getReader(); // locked either way: nothing else reads the stream meanwhile
+  const direct = copying.get(stream)?.();
+  if (direct) return { read: (into) => direct.read(into), cancel: (reason) => reader.cancel(reason) };
   let pending: Uint8Array | undefined;
   let done = false;
   return {

@@ -81,7 +81,8 @@ function nativeCompression(zlib: NodeZlib, decodeChunkSize: number): Compression
 
 /**
  * Wraps a node:zlib Transform as a web transform pair with backpressure both ways: writes wait
- * for zlib's `drain`, and output is read from zlib only when the consumer pulls.
+ * for zlib's `drain`, and output is read from zlib only when the consumer pulls. A write of a
+ * piece or more resolves only once zlib has consumed it: the writer owns its buffer again.
  */
 function transformFromNode(codec: Transform, format: string): TransformStream<Uint8Array, Uint8Array> {
   let failure: WharfError | undefined;
@@ -137,9 +138,20 @@ function transformFromNode(codec: Transform, format: string): TransformStream<Ui
   // Small chunks are gathered into a piece; a piece zlib has consumed is reused (no new buffer per piece).
   const pieces = new ChunkPool(INPUT_PIECE, SPARE_PIECES);
   const gatherer = new PieceGatherer(INPUT_PIECE, () => pieces.get(), async (bytes, gathered) => {
-    codec.write(bytes, gathered ? () => pieces.release(bytes) : undefined);
-    // One piece may wait while zlib works on another, so gathering the next overlaps the work.
-    while (codec.writableLength > INPUT_PIECE && !failure) await waitForEvent();
+    if (gathered) {
+      codec.write(bytes, () => pieces.release(bytes));
+      // One piece may wait while zlib works on another, so gathering the next overlaps the work.
+      while (codec.writableLength > INPUT_PIECE && !failure) await waitForEvent();
+    } else {
+      // The caller's own chunk: the write resolves once zlib is done with it, so the caller may
+      // reuse it (the codec worker hands its pieces back to the main thread).
+      let consumed = false;
+      codec.write(bytes, () => {
+        consumed = true;
+        notify();
+      });
+      while (!consumed && !failure) await waitForEvent();
+    }
     if (failure) throw failure;
   });
   const writable = new WritableStream<Uint8Array>({

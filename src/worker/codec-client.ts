@@ -13,6 +13,7 @@ import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
 import { setProducerDigest, setSinkDigest, settleable, type StreamDigest } from "../io/stream-digest.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
+import { setCopyingSource, type ByteSource } from "../io/source.ts";
 import { spawnReady } from "./client.ts";
 import { compressionError } from "../compress/errors.ts";
 
@@ -20,6 +21,8 @@ import { compressionError } from "../compress/errors.ts";
 const INPUT_PIECE = 1024 * 1024;
 /** Pieces sent and not yet taken by the decoder (backpressure on the writer). */
 const PIECES_IN_FLIGHT = 4;
+/** Input pieces kept for reuse across the open streams. */
+const SPARE_INPUT_PIECES = 8;
 /** The worker's decoded chunks: large, since every chunk is a message. */
 const OUTPUT_CHUNK = 1024 * 1024;
 /** Decoded chunks the worker may send ahead of the reader. */
@@ -38,8 +41,10 @@ interface Backend {
   write(chunk: Uint8Array): Promise<void>;
   close(): Promise<void>;
   abort(reason: unknown): void;
-  /** The next decoded chunk; undefined at the end. */
-  read(): Promise<Uint8Array | undefined>;
+  /** The next decoded chunk; undefined at the end. It is `spent` once its bytes were copied out. */
+  next(): Promise<Uint8Array | undefined>;
+  /** Room for the next chunk; the caller hands `chunk` back when nothing refers to its buffer any more. */
+  spent(chunk?: Uint8Array): void;
   cancel(): void;
   /** The worker's hashes of the output and of the input; none inline. */
   digest?: StreamDigest;
@@ -52,9 +57,11 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
     (backend ??= codecWorker(workers).then((worker) => (worker ? workerBackend(worker, format) : inlineBackend(inline()))));
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const chunk = await (await get()).read();
-      if (chunk) controller.enqueue(chunk);
-      else controller.close();
+      const backend = await get();
+      const chunk = await backend.next();
+      if (!chunk) return controller.close();
+      backend.spent(); // the chunk is the consumer's now
+      controller.enqueue(chunk);
     },
     async cancel() {
       (await get()).cancel();
@@ -63,6 +70,7 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
   const digest = get().then((b) => b.digest);
   digest.catch(() => {}); // the stream's own reads report a failure to choose
   setProducerDigest(readable, digest);
+  setCopyingSource(readable, () => copyingSource(get));
   const inputDigest = get().then((b) => b.inputDigest);
   inputDigest.catch(() => {});
   const writable = new WritableStream<Uint8Array>({
@@ -80,6 +88,30 @@ export function offThreadDecoder(workers: WorkersPort, format: CodecFormat, inli
   return { readable, writable };
 }
 
+/** Reads decoded chunks straight into the caller's buffer; each spent buffer goes back to the worker. */
+function copyingSource(get: () => Promise<Backend>): ByteSource {
+  let pending: Uint8Array | undefined;
+  return {
+    async read(into) {
+      if (into.length === 0) return 0;
+      const backend = await get();
+      while (!pending || pending.length === 0) {
+        if (pending) backend.spent(pending);
+        pending = await backend.next();
+        if (!pending) return 0;
+      }
+      const n = Math.min(into.length, pending.length);
+      into.set(n === pending.length ? pending : pending.subarray(0, n));
+      if (n < pending.length) pending = pending.subarray(n);
+      else {
+        backend.spent(pending);
+        pending = undefined;
+      }
+      return n;
+    },
+  };
+}
+
 function inlineBackend(codec: TransformStream<Uint8Array, Uint8Array>): Backend {
   const writer = codec.writable.getWriter();
   const reader = codec.readable.getReader();
@@ -87,7 +119,8 @@ function inlineBackend(codec: TransformStream<Uint8Array, Uint8Array>): Backend 
     write: (chunk) => writer.write(chunk),
     close: () => writer.close(),
     abort: (reason) => void writer.abort(reason).catch(() => {}),
-    read: async () => (await reader.read()).value,
+    next: async () => (await reader.read()).value,
+    spent: () => {},
     cancel: () => void reader.cancel().catch(() => {}),
   };
 }
@@ -116,8 +149,10 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
     }
   };
   const stream = worker.open((message) => {
-    if (message.kind === "codec-taken") piecesInFlight--;
-    else if (message.kind === "codec-out") output.push(new Uint8Array(message.buf));
+    if (message.kind === "codec-taken") {
+      piecesInFlight--;
+      if (message.buf) worker.spareInput(message.buf);
+    } else if (message.kind === "codec-out") output.push(new Uint8Array(message.buf, 0, message.length));
     else if (message.kind === "codec-done") {
       ended = true;
       settleDigest.resolve(message.digest);
@@ -137,7 +172,7 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
   for (let i = 0; i < OUTPUT_CREDIT; i++) post({ kind: "codec-credit", stream });
 
   /** Sends a piece this side owns: it is transferred, so a caller's chunk is copied first. */
-  const gatherer = new PieceGatherer(INPUT_PIECE, () => new Uint8Array(INPUT_PIECE), async (bytes, gathered) => {
+  const gatherer = new PieceGatherer(INPUT_PIECE, () => worker.inputPiece(), async (bytes, gathered) => {
     while (piecesInFlight >= PIECES_IN_FLIGHT && failure === undefined) await changed();
     if (failure !== undefined) throw failure;
     piecesInFlight++;
@@ -165,17 +200,19 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
     },
     // The input failed (a broken download): the reader hears of that failure, not of a decoder error.
     abort: (reason) => stop(compressionError(format, reason)),
-    async read() {
+    async next() {
       for (;;) {
         const chunk = output.shift();
-        if (chunk) {
-          if (!ended && failure === undefined) post({ kind: "codec-credit", stream });
-          return chunk;
-        }
+        if (chunk) return chunk;
         if (failure !== undefined) throw failure;
         if (ended) return undefined;
         await changed();
       }
+    },
+    spent(chunk) {
+      if (ended || failure !== undefined) return;
+      const buf = chunk?.buffer as ArrayBuffer | undefined;
+      post({ kind: "codec-credit", stream, buf }, buf ? [buf] : []);
     },
     cancel: () => stop(new WharfError("COMPRESSION", `${format} stream cancelled`)),
     digest: { hex },
@@ -194,6 +231,8 @@ let nextStream = 1;
 class CodecWorker {
   private readonly listeners = new Map<number, (message: CodecFromWorker) => void>();
   private holds = 0;
+  /** Input pieces the worker handed back once decoded, for the next ones (dropped when no stream is open). */
+  private spare: ArrayBuffer[] = [];
   broken = false;
 
   constructor(private readonly worker: WorkerPort) {
@@ -218,6 +257,15 @@ class CodecWorker {
 
   close(stream: number): void {
     this.listeners.delete(stream);
+    if (this.listeners.size === 0) this.spare = [];
+  }
+
+  inputPiece(): Uint8Array {
+    return new Uint8Array(this.spare.pop() ?? new ArrayBuffer(INPUT_PIECE));
+  }
+
+  spareInput(buf: ArrayBuffer): void {
+    if (buf.byteLength === INPUT_PIECE && this.spare.length < SPARE_INPUT_PIECES && this.listeners.size > 0) this.spare.push(buf);
   }
 
   hold(): void {

@@ -9,6 +9,9 @@ import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts"
 
 type Post = (message: CodecFromWorker, transfer: ArrayBuffer[]) => void;
 
+/** Spent output buffers kept for reuse while streams are open (a few per stream in flight). */
+const SPARE_OUTPUT = 16;
+
 interface HostStream {
   writer: WritableStreamDefaultWriter<Uint8Array>;
   /** Writes in order; each posts `codec-taken` once the decoder took its piece. */
@@ -25,11 +28,23 @@ interface HostStream {
 /** `codecs(chunkSize)`: the worker's inline decoders at the output chunk size the caller asked for. */
 export function createCodecHost(native: { digests: DigesterFactory; codecs: (chunkSize: number) => CompressionPort }, post: Post): (message: CodecToWorker) => void {
   const streams = new Map<number, HostStream>();
+  // Output buffers the main thread sent back: filling one again spares a fresh allocation per
+  // chunk on this side and a collection of it on that one. Dropped once no stream is open.
+  let spare: ArrayBuffer[] = [];
+  const outputBuffer = (length: number): ArrayBuffer => {
+    const reused = spare.at(-1);
+    if (reused && reused.byteLength >= length) return spare.pop()!;
+    return new ArrayBuffer(length);
+  };
+  const forget = (id: number): void => {
+    streams.delete(id);
+    if (streams.size === 0) spare = [];
+  };
   const fail = (id: number, error: unknown): void => {
     const s = streams.get(id);
     if (!s || s.failed) return;
     s.failed = true;
-    streams.delete(id);
+    forget(id);
     const code = (error as { code?: unknown } | null)?.code;
     post({ kind: "codec-error", stream: id, message: error instanceof Error ? error.message : String(error), code: typeof code === "string" ? code : undefined }, []);
     void s.cancel();
@@ -69,11 +84,12 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
           s.credits--;
           digester.update(value);
           // Always a copy: a decoder may reuse the buffer behind its chunk (here, off the main thread).
-          const buf = value.slice().buffer as ArrayBuffer;
-          post({ kind: "codec-out", stream: id, buf }, [buf]);
+          const buf = outputBuffer(value.length);
+          new Uint8Array(buf).set(value);
+          post({ kind: "codec-out", stream: id, buf, length: value.length }, [buf]);
         }
         if (s.failed) return; // aborted by the main thread while the last read was out
-        streams.delete(id);
+        forget(id);
         post({ kind: "codec-done", stream: id, digest: digester.hex(), inputDigest: s.inputEnded ? s.input.hex() : undefined }, []);
       } catch (e) {
         fail(id, e);
@@ -84,6 +100,8 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
   return (message) => {
     if (message.kind === "codec-ping") return post({ kind: "codec-pong", stream: 0 }, []);
     if (message.kind === "codec-open") return open(message.stream, message.format, message.chunkSize);
+    // A spent buffer serves any open stream, even when its own has ended meanwhile.
+    if (message.kind === "codec-credit" && message.buf && streams.size > 0 && spare.length < SPARE_OUTPUT) spare.push(message.buf);
     const s = streams.get(message.stream);
     if (!s) return; // failed or finished already: late input and credit are dropped
     switch (message.kind) {
@@ -92,8 +110,8 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
         s.input.update(bytes);
         s.writes = s.writes.then(async () => {
           if (s.failed) return;
-          await s.writer.write(bytes);
-          post({ kind: "codec-taken", stream: message.stream }, []);
+          await s.writer.write(bytes); // resolves once the decoder consumed the piece (node-compat.ts)
+          post({ kind: "codec-taken", stream: message.stream, buf: message.buf }, [message.buf]);
         }).catch((e: unknown) => fail(message.stream, e));
         return;
       }
@@ -108,7 +126,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
         return;
       case "codec-abort":
         s.failed = true;
-        streams.delete(message.stream);
+        forget(message.stream);
         void s.cancel();
         return;
     }

@@ -82,7 +82,8 @@ export type WorkerJob = CrcJob | EndStream | CreateJob;
  * decode (the layer's diffID) on the way. Unlike jobs these are not answered in order: each
  * message names its stream, and either side posts when it has something. Input pieces travel
  * by transfer; output goes out only against credit the main thread grants as its reader takes
- * chunks, so a slow consumer holds the decoder back.
+ * chunks, so a slow consumer holds the decoder back. A reader that copies each chunk out (a tar
+ * reader's window) sends the spent buffer back with the credit, and the worker fills it again.
  */
 export type CodecFormat = "gzip" | "zstd";
 
@@ -91,15 +92,17 @@ export type CodecToWorker =
   | { kind: "codec-ping"; stream: 0 }
   | { kind: "codec-open"; stream: number; format: CodecFormat; chunkSize: number }
   | { kind: "codec-in"; stream: number; buf: ArrayBuffer }
-  | { kind: "codec-credit"; stream: number }
+  /** Room for one more output chunk; `buf`, when given, is a spent output buffer back for reuse. */
+  | { kind: "codec-credit"; stream: number; buf?: ArrayBuffer }
   | { kind: "codec-end"; stream: number }
   | { kind: "codec-abort"; stream: number };
 
 export type CodecFromWorker =
   | { kind: "codec-pong"; stream: 0 }
-  /** One input piece was taken by the decoder: room for another. */
-  | { kind: "codec-taken"; stream: number }
-  | { kind: "codec-out"; stream: number; buf: ArrayBuffer }
+  /** One input piece was consumed by the decoder: room for another; `buf` is that piece, back for reuse. */
+  | { kind: "codec-taken"; stream: number; buf?: ArrayBuffer }
+  /** Decoded bytes: the first `length` bytes of `buf`. */
+  | { kind: "codec-out"; stream: number; buf: ArrayBuffer; length: number }
   /** The end of the output, with the SHA-256 (hex) of all of it, and of all the input when its end came first. */
   | { kind: "codec-done"; stream: number; digest: string; inputDigest?: string }
   | { kind: "codec-error"; stream: number; message: string; code?: string };

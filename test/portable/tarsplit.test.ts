@@ -6,6 +6,7 @@ import { TarReader } from "../../src/tar/reader.ts";
 import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
 import { assembleTar, tarSplitTarLength } from "../../src/tar/tarsplit-assemble.ts";
 import { byteString, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "../../src/tar/tarsplit-json.ts";
+import { RecordLineWriter } from "../../src/tar/tarsplit-encode.ts";
 import { cleanPath } from "../../src/format/go-path.ts";
 import { goQuote } from "../../src/format/go-json.ts";
 import { readFixture } from "../support/fixtures.ts";
@@ -211,6 +212,22 @@ test("in-place reassembly: files read in place, by promise or by the getter, and
     const flipped = await run(readInto(() => mode, (n, b) => (n === "edge/exactly-1MiB.bin" ? concat([b.subarray(0, 9), new Uint8Array([b[9]! ^ 1]), b.subarray(10)]) : b)));
     assert.is((flipped as Error).message, 'tar-split: file "edge/exactly-1MiB.bin" fails its CRC-64 check');
   }
+});
+
+test("the byte writer of JSON lines matches encodeRecord: every base64 tail, escapes, name_raw, growth past its capacity", () => {
+  const records: TarSplitRecord[] = [];
+  for (let n = 0; n <= 12; n++) records.push({ type: TAR_SPLIT_SEGMENT, payload: pseudoRandomBytes(n, n + 1), position: records.length });
+  records.push({ type: TAR_SPLIT_SEGMENT, payload: pseudoRandomBytes(1537, 99), position: records.length });
+  records.push({ type: TAR_SPLIT_FILE, name: 'a"b\\c<é>\u2028', size: 12345678901, payload: pseudoRandomBytes(8, 7), position: records.length });
+  records.push({ type: TAR_SPLIT_FILE, nameRaw: new Uint8Array([0x61, 0xff, 0x62]), size: 2, payload: pseudoRandomBytes(8, 8), position: records.length });
+  records.push({ type: TAR_SPLIT_FILE, name: "empty", payload: null, position: records.length });
+  const lines = new RecordLineWriter(64); // grows several times
+  for (const r of records) lines.write(r);
+  const expected = records.map((r) => encodeRecord(r)).join("");
+  assert.is(new TextDecoder().decode(lines.take()), expected);
+  assert.is(lines.length, 0);
+  lines.write(records[3]!);
+  assert.is(new TextDecoder().decode(lines.take()), encodeRecord(records[3]!));
 });
 
 test.run();
