@@ -83,6 +83,20 @@ for (const name of ["overlay2", "vfs"]) {
     await store.release(base);
   });
 
+  test(`${name}: a parent layer's file replaced by a directory, and its directory by a file`, async () => {
+    const { store, layerDir } = await open(name);
+    const base = await store.register(new Blob([await tarOf([file("a", "file a\n"), dir("c"), file("c/d", "d\n")])]).stream(), undefined);
+    // Under vfs both are in the way: a directory over a file, a file (made on the worker) over a directory.
+    const child = await store.register(new Blob([await tarOf([...filler(), dir("a"), file("a/b", "b\n"), file("c", "now a file\n"), file("c2/e", "e\n")])]).stream(), base.chainID);
+    const d = layerDir(cacheID(child));
+    assert.is((await files.lstat(`${d}/a`))?.kind, "dir");
+    assert.is(dec.decode(await files.readFile(`${d}/a/b`)), "b\n");
+    assert.is(dec.decode(await files.readFile(`${d}/c`)), "now a file\n");
+    assert.is(dec.decode(await files.readFile(`${d}/c2/e`)), "e\n");
+    await store.release(child);
+    await store.release(base);
+  });
+
   test(`${name}: a file the worker cannot create fails the layer, which is not stored`, async () => {
     const { store } = await open(name);
     const long = `a/${"x".repeat(300)}`; // longer than NAME_MAX

@@ -49,11 +49,7 @@ const MAX_IN_FLIGHT = 16;
 /** Small files created inline before the worker is asked for (see WorkerFileCreator). */
 const INLINE_CREATES = 64;
 
-interface DirTimes {
-  path: string;
-  atimeMs: number;
-  mtimeMs: number;
-}
+type DirTimes = { path: string; atimeMs: number; mtimeMs: number };
 
 /**
  * Applies entries to `root` (which must exist). `finish()` sets directory times (after every
@@ -111,10 +107,11 @@ export class LayerExtractor implements LayerApplier {
     const regular = h.typeflag === "0" || h.typeflag === "7";
     // Files and directories that touch no running write go on while those finish; anything else
     // (links, whiteouts, devices, a path being written) waits for them, so order is kept.
-    const independent = (regular || h.typeflag === "5") && rel !== "." && !whiteout && !this.touchesInFlight(rel) && (!regular || !this.checkedDirs.has(rel));
+    const parent = dirname(rel);
+    const independent = (regular || h.typeflag === "5") && rel !== "." && !whiteout && !this.touchesInFlight(rel, parent) && (!regular || !this.checkedDirs.has(rel));
     if (!independent) await this.settle();
     this.rethrow();
-    if (rel !== ".") await this.checkParents(h.name, dirname(rel), true);
+    if (rel !== ".") await this.checkParents(h.name, parent, true);
     if (whiteout) return this.applyWhiteout(h, rel);
 
     const path = joinPath(this.root, rel);
@@ -167,10 +164,14 @@ export class LayerExtractor implements LayerApplier {
     if (failure) throw failure.error;
   }
 
-  /** Is `rel`, or a directory above it, being written (here or on the worker)? */
-  private touchesInFlight(rel: string): boolean {
+  /**
+   * Is `rel`, or a path above it, being written (here or on the worker)? Only regular files are,
+   * and a checked directory has none above it (replacing one unchecks all below): only `rel` then.
+   */
+  private touchesInFlight(rel: string, parent: string): boolean {
     if (this.inFlight.size === 0 && !this.creator?.pending.size) return false;
     if (this.isBusy(rel)) return true;
+    if (this.checkedDirs.has(parent)) return false;
     for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) if (this.isBusy(rel.slice(0, i))) return true;
     return false;
   }

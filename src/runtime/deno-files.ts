@@ -115,18 +115,7 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       }
       return out;
     }),
-    // Blocking open and write; owner, mode and times through libc, which is synchronous anyway.
-    createFile: (path, data, meta) => io("create", path, async () => {
-      const file = deno.openSync(path, { ...OPEN_OPTIONS.wx, mode: meta.mode & 0o777 });
-      try {
-        for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done));
-      } finally {
-        file.close();
-      }
-      if (meta.owner) await native.lchown(path, meta.owner.uid, meta.owner.gid);
-      deno.chmodSync(path, meta.mode & 0o7777);
-      await native.lutimes(path, meta.atimeMs, meta.mtimeMs);
-    }),
+    // createFile from libcFileOps: open, write, owner, mode and times as blocking libc calls.
     lstat: (path) => statOrNull("lstat", path, () => deno.lstat(path)),
     lstatSync,
     stat: (path) => statOrNull("stat", path, () => deno.stat(path)),
