@@ -39,7 +39,8 @@ export async function applyLayerTar(
   const sink = await gzipFileSink(files, tarSplitPath, 0o644, compression.gzip?.() ?? gzipEncode({ level: 1 }));
   const lines = new RecordLineWriter();
   try {
-    const splitter = new TarSplitter(hashed.source, (record) => lines.write(record), (entry) => applier.apply(entry));
+    // The line writer encodes each record at once: the splitter may hand it views (transient).
+    const splitter = new TarSplitter(hashed.source, (record) => lines.write(record), (entry) => applier.apply(entry), true);
     while (await splitter.step()) {
       if (lines.length >= RECORD_BATCH) await sink.write(lines.take());
     }

@@ -112,7 +112,12 @@ export class TarReader {
    * the end, the end-marker blocks. Copies, kept only with `rawAccounting`.
    */
   rawBytes(): Uint8Array {
-    const bytes = this.raw.slice(0, this.rawLength);
+    return this.rawView().slice();
+  }
+
+  /** `rawBytes()` as a view of the reader's buffer: valid until the reader reads on. */
+  rawView(): Uint8Array {
+    const bytes = this.raw.subarray(0, this.rawLength);
     this.rawLength = 0;
     return bytes;
   }

@@ -17,10 +17,11 @@ const TYPE = ASCII.encode('{"type":');
 const NAME = ASCII.encode(',"name":');
 const NAME_RAW = ASCII.encode(',"name_raw":"');
 const SIZE = ASCII.encode(',"size":');
-const PAYLOAD = ASCII.encode(',"payload":');
-const NULL = ASCII.encode("null");
+const PAYLOAD = ASCII.encode(',"payload":"');
+const PAYLOAD_NULL = ASCII.encode(',"payload":null');
 const POSITION = ASCII.encode(',"position":');
-const END = ASCII.encode("}\n");
+/** Names goQuote returns as they are: printable ASCII but for `"`, `&`, `<`, `>` and `\`. */
+const PLAIN_NAME = /^[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]*$/;
 
 export class RecordLineWriter {
   private buf: Uint8Array;
@@ -35,11 +36,22 @@ export class RecordLineWriter {
   }
 
   write(rec: TarSplitRecord): void {
-    const name = rec.name ? goQuote(rec.name) : "";
-    this.reserve(96 + name.length * 3 + base64Length(rec.nameRaw?.length ?? 0) + base64Length(rec.payload?.length ?? 0));
+    const plain = rec.name !== undefined && PLAIN_NAME.test(rec.name);
+    const name = rec.name && !plain ? goQuote(rec.name) : "";
+    this.reserve(96 + (rec.name?.length ?? 0) * 6 + base64Length(rec.nameRaw?.length ?? 0) + base64Length(rec.payload?.length ?? 0));
     this.bytes(TYPE);
     this.number(rec.type);
-    if (name) {
+    if (plain && rec.name) {
+      // Printable ASCII with nothing to escape: the string's own chars are its JSON bytes.
+      this.bytes(NAME);
+      const out = this.buf;
+      let o = this.length;
+      const text = rec.name;
+      out[o++] = QUOTE;
+      for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+      out[o++] = QUOTE;
+      this.length = o;
+    } else if (name) {
       this.bytes(NAME);
       this.length += ASCII.encodeInto(name, this.buf.subarray(this.length)).written;
     }
@@ -52,17 +64,17 @@ export class RecordLineWriter {
       this.bytes(SIZE);
       this.number(rec.size);
     }
-    this.bytes(PAYLOAD);
     if (rec.payload === null) {
-      this.bytes(NULL);
+      this.bytes(PAYLOAD_NULL);
     } else {
-      this.buf[this.length++] = QUOTE;
+      this.bytes(PAYLOAD);
       this.base64(rec.payload);
       this.buf[this.length++] = QUOTE;
     }
     this.bytes(POSITION);
     this.number(rec.position);
-    this.bytes(END);
+    this.buf[this.length++] = 0x7d; // }
+    this.buf[this.length++] = 0x0a; // \n
   }
 
   /** The lines written so far (a copy); the writer starts empty again. */
@@ -85,9 +97,18 @@ export class RecordLineWriter {
     this.length += b.length;
   }
 
+  /** A non-negative integer's decimal digits (sizes and positions), without making a string. */
   private number(n: number): void {
-    const s = String(n);
-    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+    let digits = 1;
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    const out = this.buf;
+    const end = this.length + digits;
+    let v = n;
+    for (let o = end - 1; o >= this.length; o--) {
+      out[o] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    this.length = end;
   }
 
   /** Standard base64 with padding (Go's encoding/json for []byte). */

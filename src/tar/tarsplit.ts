@@ -41,7 +41,8 @@ export class DuplicateGuard {
  * Disassembles a tar stream entry by entry, handing each record to `emit` as soon as it is known:
  * an entry's header segment before `onEntry` sees it, its file record after. A plain loop over
  * `step()`, not a generator, because a layer has tens of thousands of entries and each yield of
- * an async generator allocates.
+ * an async generator allocates. With `transient`, `emit` must be done with a record when it
+ * returns: payloads are then views of buffers reused for the next one (no copy per entry).
  */
 export class TarSplitter {
   private readonly reader: TarReader;
@@ -50,7 +51,16 @@ export class TarSplitter {
   private trailing: AsyncIterator<Uint8Array> | undefined;
   private done = false;
 
-  constructor(input: ByteInput, private readonly emit: (record: TarSplitRecord) => void, private readonly onEntry?: TarSplitOptions["onEntry"]) {
+  /** The CRC payload of a file record, rewritten for each one when `transient`. */
+  private readonly crcBytes = new Uint8Array(8);
+  private readonly crcView = new DataView(this.crcBytes.buffer);
+
+  constructor(
+    input: ByteInput,
+    private readonly emit: (record: TarSplitRecord) => void,
+    private readonly onEntry?: TarSplitOptions["onEntry"],
+    private readonly transient = false,
+  ) {
     this.reader = new TarReader(input, { rawAccounting: true, crc: true });
   }
 
@@ -64,14 +74,14 @@ export class TarSplitter {
         return true;
       }
       // The end marker (with the last entry's padding), then everything after it.
-      const endBytes = this.reader.rawBytes();
+      const endBytes = this.rawBytes();
       if (endBytes.length > 0) this.segment(endBytes);
       this.trailing = this.reader.trailing(TRAILING_CHUNK);
       return true;
     }
     const next = await this.trailing.next();
     if (!next.done) {
-      this.segment(next.value.slice());
+      this.segment(this.transient ? next.value : next.value.slice());
       return true;
     }
     this.segment(new Uint8Array(0)); // tar-split records the read that hit EOF too
@@ -80,7 +90,7 @@ export class TarSplitter {
   }
 
   private async record(entry: TarEntry): Promise<void> {
-    const headerBytes = this.reader.rawBytes();
+    const headerBytes = this.rawBytes();
     if (headerBytes.length > 0) this.segment(headerBytes);
     const applied = this.onEntry?.(entry);
     if (applied) await applied;
@@ -95,9 +105,19 @@ export class TarSplitter {
       name: utf8 ? header.name : undefined,
       nameRaw: utf8 ? undefined : header.nameBytes,
       size: header.size,
-      payload: header.size > 0 ? crc64Bytes(crc) : null,
+      payload: header.size > 0 ? this.crcPayload(crc) : null,
       position: this.position++,
     });
+  }
+
+  private rawBytes(): Uint8Array {
+    return this.transient ? this.reader.rawView() : this.reader.rawBytes();
+  }
+
+  private crcPayload(crc: bigint): Uint8Array {
+    if (!this.transient) return crc64Bytes(crc);
+    this.crcView.setBigUint64(0, crc, false);
+    return this.crcBytes;
   }
 
   private segment(payload: Uint8Array): void {

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createSHA256 } from "hash-wasm";
 import { isWharfError } from "../../src/errors.ts";
 import { TarReader } from "../../src/tar/reader.ts";
-import { tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
+import { TarSplitter, tarSplitRecords, tarSplitStream } from "../../src/tar/tarsplit.ts";
 import { assembleTar, tarSplitTarLength } from "../../src/tar/tarsplit-assemble.ts";
 import { byteString, encodeRecord, TAR_SPLIT_FILE, TAR_SPLIT_SEGMENT, type TarSplitRecord } from "../../src/tar/tarsplit-json.ts";
 import { RecordLineWriter } from "../../src/tar/tarsplit-encode.ts";
@@ -76,6 +76,13 @@ test("records for each layer of multi.tar equal Docker's byte for byte", async (
     const expected = await readFixture(`docker-save/multi.tar-split/${diffID}.jsonl`);
     const got = await bytesOf(tarSplitStream(layer));
     assert.ok(same(got, expected), `records for ${diffID} differ`);
+    // As a layer is registered: records handed over as views, written at once (transient).
+    const lines = new RecordLineWriter(1024);
+    const chunks: Uint8Array[] = [];
+    const splitter = new TarSplitter(chunkedStream(layer, [700, 65536]), (record) => lines.write(record), undefined, true);
+    while (await splitter.step()) if (lines.length > 4096) chunks.push(lines.take());
+    chunks.push(lines.take());
+    assert.ok(same(concat(chunks), expected), `transient records for ${diffID} differ`);
   }
 });
 
@@ -214,16 +221,26 @@ test("in-place reassembly: files read in place, by promise or by the getter, and
   }
 });
 
-test("the byte writer of JSON lines matches encodeRecord: every base64 tail, escapes, name_raw, growth past its capacity", () => {
+test("the byte writer of JSON lines matches encodeRecord: every base64 tail, escapes, plain names, numbers, name_raw, growth", () => {
   const records: TarSplitRecord[] = [];
   for (let n = 0; n <= 12; n++) records.push({ type: TAR_SPLIT_SEGMENT, payload: pseudoRandomBytes(n, n + 1), position: records.length });
   records.push({ type: TAR_SPLIT_SEGMENT, payload: pseudoRandomBytes(1537, 99), position: records.length });
   records.push({ type: TAR_SPLIT_FILE, name: 'a"b\\c<é>\u2028', size: 12345678901, payload: pseudoRandomBytes(8, 7), position: records.length });
   records.push({ type: TAR_SPLIT_FILE, nameRaw: new Uint8Array([0x61, 0xff, 0x62]), size: 2, payload: pseudoRandomBytes(8, 8), position: records.length });
   records.push({ type: TAR_SPLIT_FILE, name: "empty", payload: null, position: records.length });
+  const printable = String.fromCharCode(...Array.from({ length: 95 }, (_, i) => 0x20 + i));
+  const oneToEscape = ['"', "&", "<", ">", "\\", "\x1f", "\x7f", "é"].map((c) => `usr/a${c}b`);
+  for (const name of [printable, `usr/${printable.slice(40, 60)}/x`, ...oneToEscape, "a b/c-d_e.f~g"]) records.push({ type: TAR_SPLIT_FILE, name, size: 1, payload: pseudoRandomBytes(8, 9), position: records.length });
+  for (const size of [9, 10, 99, 100, 1e6, 2 ** 53 - 1]) records.push({ type: TAR_SPLIT_FILE, name: "n", size, payload: pseudoRandomBytes(8, size % 97), position: records.length * 1001 });
   const lines = new RecordLineWriter(64); // grows several times
   for (const r of records) lines.write(r);
-  const expected = records.map((r) => encodeRecord(r)).join("");
+  // Written out independently here: goQuote is checked against Go above, btoa is the platform's base64.
+  const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+  const line = (r: TarSplitRecord) =>
+    `{"type":${r.type}${r.name ? `,"name":${goQuote(r.name)}` : ""}${r.nameRaw ? `,"name_raw":"${b64(r.nameRaw)}"` : ""}` +
+    `${r.size ? `,"size":${r.size}` : ""},"payload":${r.payload === null ? "null" : `"${b64(r.payload)}"`},"position":${r.position}}\n`;
+  const expected = records.map(line).join("");
+  assert.is(records.map((r) => encodeRecord(r)).join(""), expected);
   assert.is(new TextDecoder().decode(lines.take()), expected);
   assert.is(lines.length, 0);
   lines.write(records[3]!);
