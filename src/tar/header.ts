@@ -34,13 +34,14 @@ export interface TarHeader {
   devmajor: number;
   devminor: number;
   /** `SCHILY.xattr.<name>` records; values are raw bytes. */
-  xattrs: Map<string, Uint8Array>;
+  xattrs: ReadonlyMap<string, Uint8Array>;
   /** Every PAX record of the entry's extended header (last one wins), values raw. */
-  paxRecords: Map<string, Uint8Array>;
+  paxRecords: ReadonlyMap<string, Uint8Array>;
   format: TarFormat;
 }
 
 const utf8 = new TextDecoder();
+const NO_RECORDS: ReadonlyMap<string, Uint8Array> = new Map();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
 export function isValidUtf8(bytes: Uint8Array): boolean {
@@ -111,12 +112,13 @@ export function buildHeader(rec: EngineRecord, window: Uint8Array, streamOffset:
   let mtime: TarTime = { seconds: rec.mtime, nanoseconds: 0 };
   let atime: TarTime | undefined;
   let ctime: TarTime | undefined;
-  const xattrs = new Map<string, Uint8Array>();
-  const paxRecords = new Map<string, Uint8Array>();
+  // Most entries have no PAX records: they share one empty map (the header's maps are read-only).
+  const paxRecords = rec.pax.length > 0 ? new Map<string, Uint8Array>() : undefined;
+  const xattrs = paxRecords ? new Map<string, Uint8Array>() : undefined;
   for (const [keyOff, keyLen, valOff, valLen] of rec.pax) {
-    paxRecords.set(utf8.decode(window.subarray(keyOff, keyOff + keyLen)), copy(window, valOff, valLen));
+    paxRecords!.set(utf8.decode(window.subarray(keyOff, keyOff + keyLen)), copy(window, valOff, valLen));
   }
-  for (const [key, value] of paxRecords) {
+  for (const [key, value] of paxRecords ?? NO_RECORDS) {
     if (value.length === 0) continue; // Go keeps the header's own value
     const text = (): string => utf8.decode(value);
     switch (key) {
@@ -130,7 +132,7 @@ export function buildHeader(rec: EngineRecord, window: Uint8Array, streamOffset:
       case "atime": atime = parsePaxTime(text()) ?? badPax(at, key); break;
       case "ctime": ctime = parsePaxTime(text()) ?? badPax(at, key); break;
       default:
-        if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
+        if (key.startsWith("SCHILY.xattr.")) xattrs!.set(key.slice("SCHILY.xattr.".length), value);
     }
   }
   if (rec.longName && rec.longName[1] > 0) nameBytes = copy(window, rec.longName[0], rec.longName[1]);
@@ -156,8 +158,8 @@ export function buildHeader(rec: EngineRecord, window: Uint8Array, streamOffset:
     gname,
     devmajor: rec.devmajor,
     devminor: rec.devminor,
-    xattrs,
-    paxRecords,
+    xattrs: xattrs ?? NO_RECORDS,
+    paxRecords: paxRecords ?? NO_RECORDS,
     format: entryFormat(rec.format, (rec.flags & F_PAX) !== 0, rec.longName !== undefined || rec.longLink !== undefined),
   };
 }
