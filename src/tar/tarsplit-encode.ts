@@ -36,24 +36,14 @@ export class RecordLineWriter {
   }
 
   write(rec: TarSplitRecord): void {
-    const plain = rec.name !== undefined && PLAIN_NAME.test(rec.name);
-    const name = rec.name && !plain ? goQuote(rec.name) : "";
+    // A name's JSON is at most 6 bytes per UTF-16 unit (\u00XX, or 3 of UTF-8 for most).
     this.reserve(96 + (rec.name?.length ?? 0) * 6 + base64Length(rec.nameRaw?.length ?? 0) + base64Length(rec.payload?.length ?? 0));
     this.bytes(TYPE);
     this.number(rec.type);
-    if (plain && rec.name) {
-      // Printable ASCII with nothing to escape: the string's own chars are its JSON bytes.
+    if (rec.name) {
       this.bytes(NAME);
-      const out = this.buf;
-      let o = this.length;
-      const text = rec.name;
-      out[o++] = QUOTE;
-      for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
-      out[o++] = QUOTE;
-      this.length = o;
-    } else if (name) {
-      this.bytes(NAME);
-      this.length += ASCII.encodeInto(name, this.buf.subarray(this.length)).written;
+      if (PLAIN_NAME.test(rec.name)) this.plain(rec.name);
+      else this.length += ASCII.encodeInto(goQuote(rec.name), this.buf.subarray(this.length)).written;
     }
     if (rec.nameRaw && rec.nameRaw.length > 0) {
       this.bytes(NAME_RAW);
@@ -95,6 +85,16 @@ export class RecordLineWriter {
   private bytes(b: Uint8Array): void {
     this.buf.set(b, this.length);
     this.length += b.length;
+  }
+
+  /** A quoted name with nothing to escape: its chars are its JSON bytes (no string built). */
+  private plain(text: string): void {
+    const out = this.buf;
+    let o = this.length;
+    out[o++] = QUOTE;
+    for (let i = 0; i < text.length; i++) out[o++] = text.charCodeAt(i);
+    out[o++] = QUOTE;
+    this.length = o;
   }
 
   /** A non-negative integer's decimal digits (sizes and positions), without making a string. */
