@@ -13,6 +13,7 @@ import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
 import { setProducerDigest, setSinkDigest, settleable, type StreamDigest } from "../io/stream-digest.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
+import { ChunkPool } from "../io/chunk-pool.ts";
 import { setCopyingSource, type ByteSource } from "../io/source.ts";
 import { spawnReady } from "./client.ts";
 import { compressionError } from "../compress/errors.ts";
@@ -232,7 +233,7 @@ class CodecWorker {
   private readonly listeners = new Map<number, (message: CodecFromWorker) => void>();
   private holds = 0;
   /** Input pieces the worker handed back once decoded, for the next ones (dropped when no stream is open). */
-  private spare: ArrayBuffer[] = [];
+  private readonly pieces = new ChunkPool(INPUT_PIECE, SPARE_INPUT_PIECES);
   broken = false;
 
   constructor(private readonly worker: WorkerPort) {
@@ -257,15 +258,18 @@ class CodecWorker {
 
   close(stream: number): void {
     this.listeners.delete(stream);
-    if (this.listeners.size === 0) this.spare = [];
+    if (this.listeners.size === 0) this.pieces.clear();
   }
 
   inputPiece(): Uint8Array {
-    return new Uint8Array(this.spare.pop() ?? new ArrayBuffer(INPUT_PIECE));
+    return this.pieces.get();
   }
 
+  /** A piece back from the worker (a new ArrayBuffer object after the transfer). */
   spareInput(buf: ArrayBuffer): void {
-    if (buf.byteLength === INPUT_PIECE && this.spare.length < SPARE_INPUT_PIECES && this.listeners.size > 0) this.spare.push(buf);
+    if (this.listeners.size === 0) return;
+    this.pieces.adopt(buf);
+    this.pieces.release(new Uint8Array(buf));
   }
 
   hold(): void {
