@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { getRuntime } from "../src/runtime/index.ts";
 import { offThreadDecoder } from "../src/worker/codec-client.ts";
+import { createCodecHost } from "../src/worker/codec-host.ts";
 import { loadNativeCodecs } from "../src/runtime/node-compat.ts";
 import { producerDigest, sinkDigest } from "../src/io/stream-digest.ts";
 import { decompress } from "../src/compress/detect.ts";
@@ -220,6 +221,31 @@ test("a layer registered from a worker-decoded stream gets the diffID of its tar
   } finally {
     await files.remove(root, { recursive: true });
   }
+});
+
+
+test("the worker fills a spent output buffer again, even when it first held a short chunk", async () => {
+  // Driven on this thread: an identity "decoder" emits each input piece as one output chunk.
+  const chunkSize = 1024;
+  const identity = () => new TransformStream<Uint8Array, Uint8Array>();
+  const outs: ArrayBuffer[] = [];
+  let arrived: (() => void) | undefined;
+  const host = createCodecHost({ digests: rt.digests, codecs: () => ({ gunzip: identity }) }, (message) => {
+    if (message.kind === "codec-out") outs.push(message.buf), arrived?.();
+  });
+  const next = (size: number, returned?: ArrayBuffer) => {
+    const got = new Promise<void>((resolve) => (arrived = resolve));
+    host({ kind: "codec-credit", stream: 1, buf: returned });
+    host({ kind: "codec-in", stream: 1, buf: new Uint8Array(size).fill(size & 0xff).buffer });
+    return got.then(() => outs.at(-1)!);
+  };
+  host({ kind: "codec-open", stream: 1, format: "gzip", chunkSize });
+  const short = await next(10);
+  const full = await next(chunkSize, short);
+  assert.is(full, short, "a buffer that held 10 bytes serves the next full chunk");
+  assert.is(await next(chunkSize, full), full);
+  assert.is(new Set(outs).size, 1);
+  host({ kind: "codec-abort", stream: 1 });
 });
 
 test.run();

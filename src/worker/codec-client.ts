@@ -23,7 +23,7 @@ const INPUT_PIECE = 1024 * 1024;
 /** Pieces sent and not yet taken by the decoder (backpressure on the writer). */
 const PIECES_IN_FLIGHT = 4;
 /** Input pieces kept for reuse across the open streams. */
-const SPARE_INPUT_PIECES = 8;
+const SPARE_INPUT_PIECES = 16;
 /** The worker's decoded chunks: large, since every chunk is a message. */
 const OUTPUT_CHUNK = 1024 * 1024;
 /** Decoded chunks the worker may send ahead of the reader. */

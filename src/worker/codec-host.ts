@@ -30,11 +30,12 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
   const streams = new Map<number, HostStream>();
   // Output buffers the main thread sent back: filling one again spares a fresh allocation per
   // chunk on this side and a collection of it on that one. Dropped once no stream is open.
+  // Each is made at least the stream's chunk size, so any of them holds any later chunk (one
+  // made to a short chunk's length would sit on the spare list and serve nothing).
   let spare: ArrayBuffer[] = [];
-  const outputBuffer = (length: number): ArrayBuffer => {
-    const reused = spare.at(-1);
-    if (reused && reused.byteLength >= length) return spare.pop()!;
-    return new ArrayBuffer(length);
+  const outputBuffer = (length: number, chunkSize: number): ArrayBuffer => {
+    for (let reused = spare.pop(); reused; reused = spare.pop()) if (reused.byteLength >= length) return reused;
+    return new ArrayBuffer(Math.max(length, chunkSize));
   };
   const forget = (id: number): void => {
     streams.delete(id);
@@ -84,7 +85,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
           s.credits--;
           digester.update(value);
           // Always a copy: a decoder may reuse the buffer behind its chunk (here, off the main thread).
-          const buf = outputBuffer(value.length);
+          const buf = outputBuffer(value.length, chunkSize);
           new Uint8Array(buf).set(value);
           post({ kind: "codec-out", stream: id, buf, length: value.length }, [buf]);
         }
