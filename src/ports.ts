@@ -255,4 +255,11 @@ export interface Runtime {
   readonly stdio?: StdioPort;
   readonly env?: EnvPort;
   readonly workers?: WorkersPort;
+  /**
+   * A GET without a body, as `fetch` does it, where the runtime's `fetch` costs much per chunk
+   * (Node's copies every byte three times): blob downloads take it. Absent: `fetch` serves.
+   */
+  readonly fetchGet?: FetchGet;
 }
+
+export type FetchGet = (url: string, init: { headers: Record<string, string> }) => Promise<Response>;

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { getRuntime } from "../src/runtime/index.ts";
 import { readAll } from "../src/io/bytes.ts";
 import { digestOf } from "../src/hash/digest.ts";
-import { isWharfError } from "../src/errors.ts";
+import { isWharfError, WharfError } from "../src/errors.ts";
 import { DiskLayerStore } from "../src/layer/store.ts";
 import type { Layer } from "../src/layer/layer.ts";
 import type { Driver } from "../src/graphdriver/driver.ts";
@@ -95,6 +95,45 @@ for (const name of ["overlay2", "vfs"]) {
       assert.ok(isWharfError(e, "DIGEST_MISMATCH"));
       assert.is((e as Error).message, `invalid diffID for layer 2: expected "${image.layers[2]!.diffID}", got "${image.layers[3]!.diffID}"`);
     }
+    assert.equal(await files.readdir(`${root}/image/${name}/layerdb/sha256`), []);
+    assert.equal(await files.readdir(`${root}/image/${name}/layerdb/tmp`), []);
+    assert.equal(await driverDirs(name), []);
+  });
+
+  test(`${name}: registerChain whose third directory cannot be made fails with the driver's error, stops that input and keeps nothing`, async () => {
+    const { store, driver } = await openLayers(name);
+    const create = driver.create.bind(driver);
+    let made = 0;
+    driver.create = async (id, parent) => {
+      if (++made === 3) throw new WharfError("IO", "no space left on device (injected)");
+      return create(id, parent);
+    };
+    const cancelled: number[] = [];
+    const opened: number[] = [];
+    const chain = image.layers.map((l, i) => ({
+      diffID: l.diffID,
+      open: async () => {
+        opened.push(i);
+        let sent = false;
+        return new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent) return controller.close();
+            sent = true;
+            controller.enqueue(l.tar);
+          },
+          cancel: () => void cancelled.push(i),
+        }, { highWaterMark: 0 });
+      },
+    }));
+    try {
+      await store.registerChain(chain);
+      assert.unreachable("registerChain should fail");
+    } catch (e) {
+      assert.ok(isWharfError(e, "IO"));
+      assert.is((e as Error).message, "no space left on device (injected)");
+    }
+    // A layer whose directory never came is opened only where fills run beside the making of directories.
+    if (opened.includes(2)) assert.ok(cancelled.includes(2), "the input of the layer without a directory is cancelled");
     assert.equal(await files.readdir(`${root}/image/${name}/layerdb/sha256`), []);
     assert.equal(await files.readdir(`${root}/image/${name}/layerdb/tmp`), []);
     assert.equal(await driverDirs(name), []);

@@ -65,7 +65,6 @@ export class DistributionMetadata {
     const existing = (await this.v2Metadata(diffID)).filter((m) => !(m.Digest === entry.Digest && m.SourceRepository === entry.SourceRepository));
     const all = [...existing, { ...entry, HMAC: "" }].slice(-MAX_ENTRIES);
     const json = `[${all.map((m) => `{"Digest":${goQuote(m.Digest)},"SourceRepository":${goQuote(m.SourceRepository)},"HMAC":${goQuote(m.HMAC)}}`).join(",")}]`;
-    await this.write("v2metadata-by-diffid", diffID, json);
-    await this.setDiffIDForDigest(entry.Digest, diffID);
+    await Promise.all([this.write("v2metadata-by-diffid", diffID, json), this.setDiffIDForDigest(entry.Digest, diffID)]);
   }
 }

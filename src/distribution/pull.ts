@@ -61,7 +61,7 @@ type PullStores = Pick<Store, "layers" | "images" | "references" | "imageRoot">;
 export async function pullImage(store: PullStores, name: string, options: PullOptions): Promise<PullResult> {
   const rt = options.runtime;
   const ref = parseDockerRef(name);
-  const client = await RegistryClient.connect(ref.domain, { credentials: options.credentials, insecureRegistries: options.insecureRegistries, nowMs: () => rt.clock.monotonicMs() });
+  const client = await RegistryClient.connect(ref.domain, { credentials: options.credentials, insecureRegistries: options.insecureRegistries, nowMs: () => rt.clock.monotonicMs(), fetchGet: rt.fetchGet });
   const repository = ref.path;
   const platform = options.platform ?? { os: rt.env?.platform().os ?? "linux", architecture: rt.env?.platform().architecture ?? "amd64" };
 
@@ -99,7 +99,12 @@ export async function pullImage(store: PullStores, name: string, options: PullOp
   } finally {
     if (fetched.top) await store.layers.release(fetched.top).catch(() => {});
   }
-  for (const { diffID, blob } of fetched.downloaded) await metadata.add(diffID, { Digest: blob, SourceRepository: ref.name });
+  // Each diffID's files are its own: different ones are written at once, one diffID's blobs in turn.
+  const blobsByDiffID = new Map<string, string[]>();
+  for (const { diffID, blob } of fetched.downloaded) blobsByDiffID.set(diffID, [...(blobsByDiffID.get(diffID) ?? []), blob]);
+  await Promise.all([...blobsByDiffID].map(async ([diffID, blobs]) => {
+    for (const blob of blobs) await metadata.add(diffID, { Digest: blob, SourceRepository: ref.name });
+  }));
 
   if (ref.tag !== undefined) {
     let previous: ImageID | undefined;

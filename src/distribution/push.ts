@@ -58,7 +58,7 @@ export async function pushImage(store: PushStores, name: string, options: PushOp
   const image = await store.images.get(id).catch(() => {
     throw noSuchImage(ref.familiarString());
   });
-  const client = await RegistryClient.connect(ref.domain, { credentials: options.credentials, insecureRegistries: options.insecureRegistries, nowMs: () => rt.clock.monotonicMs() });
+  const client = await RegistryClient.connect(ref.domain, { credentials: options.credentials, insecureRegistries: options.insecureRegistries, nowMs: () => rt.clock.monotonicMs(), fetchGet: rt.fetchGet });
   const repository = ref.path;
   const metadata = new DistributionMetadata(rt.files!, `${store.imageRoot}/distribution`);
   options.events?.start?.(`The push refers to repository [${ref.name}]`);

@@ -24,11 +24,6 @@ export class ChunkPool {
     if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size) this.out.add(buffer);
   }
 
-  /** Drops the spare buffers (a user going idle); handed-out ones may still come back. */
-  clear(): void {
-    this.free.length = 0;
-  }
-
   /** The caller is done with every view of `chunk`'s buffer; ignored unless the pool handed it out. */
   release(chunk: Uint8Array): void {
     const buffer = chunk.buffer;

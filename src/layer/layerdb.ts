@@ -82,9 +82,8 @@ export class LayerDB {
   /** Writes the remaining metadata into the staged directory and renames it to its chainID. */
   async commit(staged: StagedLayer, record: LayerRecord): Promise<void> {
     const write = (name: string, text: string) => writeFileAtomic(this.files, `${staged.dir}/${name}`, encoder.encode(text), { mode: METADATA_MODE });
-    await write("diff", record.diffID);
-    await write("size", String(record.size));
-    if (record.parent !== undefined) await write("parent", record.parent);
+    // Separate files: written (and synced) at once, before the directory's rename publishes them.
+    await Promise.all([write("diff", record.diffID), write("size", String(record.size)), record.parent === undefined ? undefined : write("parent", record.parent)]);
     const target = this.layerDir(record.chainID);
     if (await this.files.lstat(target)) throw new WharfError("IO", `layer ${record.chainID} already exists in ${this.sha256Dir}`);
     await this.files.rename(staged.dir, target);

@@ -85,6 +85,7 @@ async function applyConcurrently(
   concurrency: number,
   state: { hold: StoredLayer | undefined },
 ): Promise<void> {
+  const count = layers.length - from;
   const prepared: PreparedLayer[] = [];
   // Top down, one at a time: a removal looks for its parent's other children (overlay2 drops the
   // parent's `committed` mark with its last child), and a sibling removed beside it could make that
@@ -92,26 +93,32 @@ async function applyConcurrently(
   const discardFrom = async (k: number) => {
     for (const p of prepared.slice(k).reverse()) await store.discard(p).catch(() => {});
   };
-  try {
-    for (let i = from; i < layers.length; i++) prepared.push(await store.prepare(prepared[prepared.length - 1]?.staged.cacheID ?? state.hold?.cacheID));
-  } catch (e) {
-    await discardFrom(0);
-    throw e;
+  // Each directory is made on its parent's, so one after another; a layer's fill starts once its
+  // own is ready, while those above it are still being made (their downloads run meanwhile).
+  const ready: Array<Promise<PreparedLayer>> = [];
+  for (let k = 0; k < count; k++) {
+    const below = ready[k - 1];
+    ready.push((async () => {
+      const parent = below ? (await below).staged.cacheID : state.hold?.cacheID;
+      return (prepared[k] = await store.prepare(parent));
+    })());
+    ready[k]!.catch(() => {}); // seen by the fill that awaits it
   }
   const results: AppliedTar[] = [];
   const errors: Array<{ k: number; error: unknown }> = [];
   let next = 0;
   const worker = async () => {
-    while (errors.length === 0 && next < prepared.length) {
+    while (errors.length === 0 && next < count) {
       const k = next++;
       try {
-        results[k] = await fillChecked(store, prepared[k]!, layers[from + k]!, from + k);
+        results[k] = await fillChecked(store, ready[k]!, layers[from + k]!, from + k);
       } catch (error) {
         errors.push({ k, error });
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, prepared.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  await Promise.allSettled(ready); // nothing is discarded while a directory is still being made
   if (errors.length > 0) {
     await discardFrom(0);
     throw errors.sort((a, b) => a.k - b.k)[0]!.error;
@@ -140,22 +147,42 @@ async function advance(store: DiskLayerStore, prepared: PreparedLayer, applied: 
   if (below) await store.release(below);
 }
 
-/** Opens, applies and checks one layer; `index` is Docker's N (position in the image's diff_ids). */
-async function fillChecked(store: DiskLayerStore, prepared: PreparedLayer, layer: ChainLayer, index: number): Promise<AppliedTar> {
+/**
+ * Opens, applies and checks one layer; `index` is Docker's N (position in the image's diff_ids).
+ * The input is opened before its directory is ready, so a download is decoded meanwhile.
+ */
+async function fillChecked(store: DiskLayerStore, prepared: PreparedLayer | Promise<PreparedLayer>, layer: ChainLayer, index: number): Promise<AppliedTar> {
   const input = await layer.open();
+  let target: PreparedLayer;
+  try {
+    target = await prepared;
+  } catch (e) {
+    // The store failed, not the input: it is only stopped (nothing of it to name).
+    await closeInput(input, e);
+    throw e;
+  }
   let applied: AppliedTar;
   try {
-    applied = await store.fill(prepared, input);
+    applied = await store.fill(target, input);
   } catch (e) {
     await layer.settle?.(e);
     throw e;
   } finally {
-    const closable = input as { close?: () => Promise<void> };
-    if (!(input instanceof Uint8Array) && !(input instanceof ReadableStream) && typeof closable.close === "function") await closable.close().catch(() => {});
+    await closeInput(input);
   }
   await layer.settle?.(undefined);
   if (applied.diffID !== layer.diffID) {
     throw new DiffIDMismatchError(`invalid diffID for layer ${index}: expected "${layer.diffID}", got "${applied.diffID}"`, layer.diffID, applied.diffID);
   }
   return applied;
+}
+
+/** A handle is closed; a stream is cancelled only when `reason` is given (a fill cancels its own). */
+async function closeInput(input: ByteInput, reason?: unknown): Promise<void> {
+  if (input instanceof ReadableStream) {
+    if (reason !== undefined) await input.cancel(reason).catch(() => {});
+    return;
+  }
+  const closable = input as { close?: () => Promise<void> };
+  if (!(input instanceof Uint8Array) && typeof closable.close === "function") await closable.close().catch(() => {});
 }

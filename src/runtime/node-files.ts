@@ -280,13 +280,20 @@ function lstatDirSync(cb: typeof NodeFsCb, path: string): Array<{ name: string; 
   return out;
 }
 
-/** open wx, write, fchown, fchmod, futimes, close as blocking calls (see FilesPort.createFile). */
+/**
+ * open wx, write, fchown, fchmod, futimes, close as blocking calls (see FilesPort.createFile).
+ * An fstat first tells which of fchown and fchmod would change anything: a new file already has
+ * the creating user's ids and (with no special bits asked) the mode less the umask, and each of
+ * those calls costs the kernel an inode update where the fstat costs a read.
+ */
 function createFileSync(cb: typeof NodeFsCb, path: string, data: Uint8Array, meta: Parameters<NonNullable<FilesPort["createFile"]>>[2]): void {
   const fd = cb.openSync(path, "wx", meta.mode & 0o777);
   try {
     for (let done = 0; done < data.length;) done += cb.writeSync(fd, data, done, data.length - done);
-    if (meta.owner) cb.fchownSync(fd, meta.owner.uid, meta.owner.gid);
-    cb.fchmodSync(fd, meta.mode & 0o7777);
+    const made = cb.fstatSync(fd);
+    // fchown would clear set-id bits, but the file has none yet (open was given mode & 0o777).
+    if (meta.owner && (made.uid !== meta.owner.uid || made.gid !== meta.owner.gid)) cb.fchownSync(fd, meta.owner.uid, meta.owner.gid);
+    if ((made.mode & 0o7777) !== (meta.mode & 0o7777)) cb.fchmodSync(fd, meta.mode & 0o7777);
     cb.futimesSync(fd, meta.atimeMs / 1000, meta.mtimeMs / 1000);
   } finally {
     cb.closeSync(fd);

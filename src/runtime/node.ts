@@ -12,6 +12,7 @@ import { serverCodecs } from "./server-codecs.ts";
 import { webClock, webRandom } from "./web-basics.ts";
 import { threadWorkers } from "./thread-workers.ts";
 import { offThreadDecoding } from "../worker/codec-client.ts";
+import { nodeFetchGet } from "./node-http.ts";
 
 export async function createNodeRuntime(): Promise<Runtime> {
   const processes = await nodeProcesses();
@@ -32,5 +33,6 @@ export async function createNodeRuntime(): Promise<Runtime> {
     stdio: await nodeStdio(),
     env: await nodeEnv(),
     workers,
+    fetchGet: nodeFetchGet,
   };
 }

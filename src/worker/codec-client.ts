@@ -232,7 +232,10 @@ let nextStream = 1;
 class CodecWorker {
   private readonly listeners = new Map<number, (message: CodecFromWorker) => void>();
   private holds = 0;
-  /** Input pieces the worker handed back once decoded, for the next ones (dropped when no stream is open). */
+  /**
+   * Input pieces the worker handed back once decoded, for the next ones; kept while the worker
+   * lives (at most SPARE_INPUT_PIECES), so a later pull starts on memory already faulted in.
+   */
   private readonly pieces = new ChunkPool(INPUT_PIECE, SPARE_INPUT_PIECES);
   broken = false;
 
@@ -258,7 +261,6 @@ class CodecWorker {
 
   close(stream: number): void {
     this.listeners.delete(stream);
-    if (this.listeners.size === 0) this.pieces.clear();
   }
 
   inputPiece(): Uint8Array {
@@ -267,7 +269,6 @@ class CodecWorker {
 
   /** A piece back from the worker (a new ArrayBuffer object after the transfer). */
   spareInput(buf: ArrayBuffer): void {
-    if (this.listeners.size === 0) return;
     this.pieces.adopt(buf);
     this.pieces.release(new Uint8Array(buf));
   }

@@ -9,7 +9,7 @@ import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts"
 
 type Post = (message: CodecFromWorker, transfer: ArrayBuffer[]) => void;
 
-/** Spent output buffers kept for reuse while streams are open (a few per stream in flight). */
+/** Spent output buffers kept for reuse (a few per stream in flight, for three streams). */
 const SPARE_OUTPUT = 16;
 
 interface HostStream {
@@ -29,23 +29,20 @@ interface HostStream {
 export function createCodecHost(native: { digests: DigesterFactory; codecs: (chunkSize: number) => CompressionPort }, post: Post): (message: CodecToWorker) => void {
   const streams = new Map<number, HostStream>();
   // Output buffers the main thread sent back: filling one again spares a fresh allocation per
-  // chunk on this side and a collection of it on that one. Dropped once no stream is open.
-  // Each is made at least the stream's chunk size, so any of them holds any later chunk (one
-  // made to a short chunk's length would sit on the spare list and serve nothing).
-  let spare: ArrayBuffer[] = [];
+  // chunk on this side and a collection of it on that one. Kept while the worker lives (at most
+  // SPARE_OUTPUT), so later streams start on memory already faulted in. Each is made at least
+  // the stream's chunk size, so any of them holds any later chunk (one made to a short chunk's
+  // length would sit on the spare list and serve nothing).
+  const spare: ArrayBuffer[] = [];
   const outputBuffer = (length: number, chunkSize: number): ArrayBuffer => {
     for (let reused = spare.pop(); reused; reused = spare.pop()) if (reused.byteLength >= length) return reused;
     return new ArrayBuffer(Math.max(length, chunkSize));
-  };
-  const forget = (id: number): void => {
-    streams.delete(id);
-    if (streams.size === 0) spare = [];
   };
   const fail = (id: number, error: unknown): void => {
     const s = streams.get(id);
     if (!s || s.failed) return;
     s.failed = true;
-    forget(id);
+    streams.delete(id);
     const code = (error as { code?: unknown } | null)?.code;
     post({ kind: "codec-error", stream: id, message: error instanceof Error ? error.message : String(error), code: typeof code === "string" ? code : undefined }, []);
     void s.cancel();
@@ -90,7 +87,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
           post({ kind: "codec-out", stream: id, buf, length: value.length }, [buf]);
         }
         if (s.failed) return; // aborted by the main thread while the last read was out
-        forget(id);
+        streams.delete(id);
         post({ kind: "codec-done", stream: id, digest: digester.hex(), inputDigest: s.inputEnded ? s.input.hex() : undefined }, []);
       } catch (e) {
         fail(id, e);
@@ -101,8 +98,8 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
   return (message) => {
     if (message.kind === "codec-ping") return post({ kind: "codec-pong", stream: 0 }, []);
     if (message.kind === "codec-open") return open(message.stream, message.format, message.chunkSize);
-    // A spent buffer serves any open stream, even when its own has ended meanwhile.
-    if (message.kind === "codec-credit" && message.buf && streams.size > 0 && spare.length < SPARE_OUTPUT) spare.push(message.buf);
+    // A spent buffer serves any stream, even when its own has ended meanwhile.
+    if (message.kind === "codec-credit" && message.buf && spare.length < SPARE_OUTPUT) spare.push(message.buf);
     const s = streams.get(message.stream);
     if (!s) return; // failed or finished already: late input and credit are dropped
     switch (message.kind) {
@@ -127,7 +124,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
         return;
       case "codec-abort":
         s.failed = true;
-        forget(message.stream);
+        streams.delete(message.stream);
         void s.cancel();
         return;
     }

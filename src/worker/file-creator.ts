@@ -28,8 +28,13 @@ export class WorkerFileCreator {
   readonly pending = new Set<string>();
   /** The first failure of a batch, kept for the caller to throw. */
   failure: { error: unknown } | undefined;
-  /** Bodies are gathered here; a batch leaves as a copy of what it holds (kept short: V8 starts a full GC early when much external memory is allocated). */
+  /**
+   * Bodies are gathered here; a batch leaves with it (transferred) and the worker sends it back,
+   * to gather a later batch: fresh buffers would cost page faults and, as external memory, GCs.
+   */
   private buf = new ArrayBuffer(BATCH_BYTES);
+  /** Batch buffers back from the worker, for the next batches. */
+  private readonly spare: ArrayBuffer[] = [];
   private bytes = 0;
   private files: number[] = [];
   private paths: string[] = [];
@@ -54,16 +59,20 @@ export class WorkerFileCreator {
   /** Sends what is gathered. */
   flush(): void {
     if (this.paths.length === 0) return;
-    const job: CreateJob = { kind: "create", buf: this.buf.slice(0, this.bytes), files: this.files, paths: this.paths };
+    const job: CreateJob = { kind: "create", buf: this.buf, files: this.files, paths: this.paths };
     const keys = this.keys;
-    if (this.buf.byteLength !== BATCH_BYTES) this.buf = new ArrayBuffer(BATCH_BYTES); // after one oversized body
+    this.buf = this.spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
     this.bytes = 0;
     this.files = [];
     this.paths = [];
     this.keys = [];
     const sent = this.client
       .send<CreateReply>(job, [job.buf])
-      .then((reply) => this.settle(reply, job, keys))
+      .then(async (reply) => {
+        await this.settle(reply, job, keys);
+        // Only a buffer of the batch size serves again (one made for an oversized body does not).
+        if (reply.buf?.byteLength === BATCH_BYTES && this.spare.length < IN_FLIGHT) this.spare.push(reply.buf);
+      })
       .catch((error: unknown) => {
         this.failure ??= { error };
       })

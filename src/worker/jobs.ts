@@ -122,7 +122,7 @@ async function createFiles(files: FilesPort | undefined, job: CreateJob): Promis
       failures.push({ index: i, code: typeof code === "string" ? code : "IO", errno: typeof errno === "string" ? errno : undefined, message: (e as Error).message });
     }
   }
-  // The bodies go back only when the caller needs one (EEXIST: it clears the way and creates the
-  // file itself); every buffer received is new external memory the caller's GC has to account.
-  return { kind: "create", buf: failures.some((f) => f.errno === "EEXIST") ? job.buf : undefined, failures };
+  // The buffer goes back: the caller gathers its next batch in it, and takes the bodies of files
+  // found in the way (EEXIST) from it, to create them itself.
+  return { kind: "create", buf: job.buf, failures };
 }

@@ -60,7 +60,7 @@ export const CREATE_FIELDS = 7;
 /** Small regular files to create, each as FilesPort.createFile does (exclusively, with its metadata). */
 export interface CreateJob {
   kind: "create";
-  /** The bodies, one after another. */
+  /** The bodies, one after another (the buffer may be longer than they are). */
   buf: ArrayBuffer;
   /** CREATE_FIELDS numbers per file. */
   files: number[];
@@ -69,7 +69,7 @@ export interface CreateJob {
 
 export interface CreateReply {
   kind: "create";
-  /** The job's bodies, sent back only when a file met EEXIST. */
+  /** The job's buffer, back for the next batch (and for the bodies of files that met EEXIST). */
   buf?: ArrayBuffer;
   /** The files that could not be created (by index), with the error each met. */
   failures: Array<{ index: number; code: string; errno?: string; message: string }>;
