@@ -5,7 +5,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { nodeFetchGet } from "../src/runtime/node-http.ts";
+import { nodeFetchGet as makeFetchGet } from "../src/runtime/node-http.ts";
+
+const nodeFetchGet = await makeFetchGet();
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

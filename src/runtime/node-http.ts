@@ -6,9 +6,11 @@
  * for what the registry client asks: redirects followed (Authorization dropped when one leads to
  * another origin, as `fetch` does), a `Response` with a streamed body, network failures thrown.
  */
-import http from "node:http";
-import https from "node:https";
+import type * as Http from "node:http";
 import type { IncomingMessage } from "node:http";
+import type { FetchGet } from "../ports.ts";
+
+type Clients = { http: typeof Http; https: typeof Http };
 
 const MAX_REDIRECTS = 20;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -17,11 +19,17 @@ const NULL_BODY = new Set([204, 205, 304]);
 /** Body bytes queued ahead of the reader before the socket is paused. */
 const BODY_AHEAD = 1 << 20;
 
-export async function nodeFetchGet(url: string, init: { headers: Record<string, string> }): Promise<Response> {
+/** node:http and node:https are loaded here, not at import: a bundle for the browser holds this module unused. */
+export async function nodeFetchGet(): Promise<FetchGet> {
+  const clients: Clients = { http: await import("node:http"), https: (await import("node:https")) as unknown as typeof Http };
+  return (url, init) => fetchGet(clients, url, init);
+}
+
+async function fetchGet(clients: Clients, url: string, init: { headers: Record<string, string> }): Promise<Response> {
   let target = new URL(url);
   const headers = { ...init.headers };
   for (let redirects = 0; ; redirects++) {
-    const response = await get(target, headers);
+    const response = await get(clients, target, headers);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return toResponse(response);
     response.resume(); // the redirect's own body is not wanted
@@ -39,11 +47,11 @@ export async function nodeFetchGet(url: string, init: { headers: Record<string, 
  * One GET; a kept-alive connection the server closed meanwhile (reset as it is reused) is
  * retried once on a new one, as Node's documentation advises for idempotent requests.
  */
-function get(url: URL, headers: Record<string, string>, retried = false): Promise<IncomingMessage> {
+function get(clients: Clients, url: URL, headers: Record<string, string>, retried = false): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const request = (url.protocol === "https:" ? https : http).get(url, { headers }, resolve);
+    const request = (url.protocol === "https:" ? clients.https : clients.http).get(url, { headers }, resolve);
     request.on("error", (e: NodeJS.ErrnoException) => {
-      if (!retried && request.reusedSocket && e.code === "ECONNRESET") resolve(get(url, headers, true));
+      if (!retried && request.reusedSocket && e.code === "ECONNRESET") resolve(get(clients, url, headers, true));
       else reject(e);
     });
   });

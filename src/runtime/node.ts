@@ -33,6 +33,6 @@ export async function createNodeRuntime(): Promise<Runtime> {
     stdio: await nodeStdio(),
     env: await nodeEnv(),
     workers,
-    fetchGet: nodeFetchGet,
+    fetchGet: await nodeFetchGet(),
   };
 }
