@@ -101,7 +101,11 @@ export async function pullImage(store: PullStores, name: string, options: PullOp
   }
   // Each diffID's files are its own: different ones are written at once, one diffID's blobs in turn.
   const blobsByDiffID = new Map<string, string[]>();
-  for (const { diffID, blob } of fetched.downloaded) blobsByDiffID.set(diffID, [...(blobsByDiffID.get(diffID) ?? []), blob]);
+  for (const { diffID, blob } of fetched.downloaded) {
+    const blobs = blobsByDiffID.get(diffID);
+    if (blobs) blobs.push(blob);
+    else blobsByDiffID.set(diffID, [blob]);
+  }
   await Promise.all([...blobsByDiffID].map(async ([diffID, blobs]) => {
     for (const blob of blobs) await metadata.add(diffID, { Digest: blob, SourceRepository: ref.name });
   }));

@@ -71,7 +71,7 @@ export class WorkerFileCreator {
       .then(async (reply) => {
         await this.settle(reply, job, keys);
         // Only a buffer of the batch size serves again (one made for an oversized body does not).
-        if (reply.buf?.byteLength === BATCH_BYTES && this.spare.length < IN_FLIGHT) this.spare.push(reply.buf);
+        if (reply.buf.byteLength === BATCH_BYTES && this.spare.length < IN_FLIGHT) this.spare.push(reply.buf);
       })
       .catch((error: unknown) => {
         this.failure ??= { error };
@@ -109,7 +109,7 @@ export class WorkerFileCreator {
       }
       const [offset, length, mode, uid, gid, atimeMs, mtimeMs] = job.files.slice(i * CREATE_FIELDS, (i + 1) * CREATE_FIELDS) as [number, number, number, number, number, number, number];
       const meta: CreateMeta = { mode, owner: uid >= 0 ? { uid, gid } : undefined, atimeMs, mtimeMs };
-      retries.push(this.inTheWay(keys[i]!, job.paths[i]!, new Uint8Array(reply.buf!, offset, length), meta));
+      retries.push(this.inTheWay(keys[i]!, job.paths[i]!, new Uint8Array(reply.buf, offset, length), meta));
     }
     const retried = await Promise.allSettled(retries);
     if (failure) throw failure;

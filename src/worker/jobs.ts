@@ -40,7 +40,7 @@ export function createJobHandler(files?: FilesPort): (job: WorkerJob) => Promise
     }
     if (job.kind === "create") {
       const reply = await createFiles(files, job);
-      return { reply, transfer: reply.buf ? [reply.buf] : [] };
+      return { reply, transfer: [reply.buf] };
     }
     engine ??= TarEngine.create();
     const reply = checkChunk(await engine, job, open, job.read ? readerFor(job.stream, job.read.dir) : undefined);

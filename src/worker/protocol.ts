@@ -70,7 +70,7 @@ export interface CreateJob {
 export interface CreateReply {
   kind: "create";
   /** The job's buffer, back for the next batch (and for the bodies of files that met EEXIST). */
-  buf?: ArrayBuffer;
+  buf: ArrayBuffer;
   /** The files that could not be created (by index), with the error each met. */
   failures: Array<{ index: number; code: string; errno?: string; message: string }>;
 }
