@@ -134,8 +134,12 @@ export interface FilesPort {
   makeTempDir(prefix: string, parent?: string): Promise<string>;
 }
 
-/** FilesPort calls an adapter may offer in blocking form (FilesPort.blocking); same contracts. */
-export type BlockingFileOps = Pick<FilesPort, "lstat" | "mkdir" | "symlink" | "link" | "chmod" | "lchown" | "lutimes">;
+/**
+ * FilesPort calls an adapter may offer in blocking form (FilesPort.blocking); same contracts. A
+ * handle from `open` writes, reads and closes in blocking calls too (its `sync` still waits on
+ * an I/O thread: an fsync can take milliseconds).
+ */
+export type BlockingFileOps = Pick<FilesPort, "lstat" | "mkdir" | "symlink" | "link" | "chmod" | "lchown" | "lutimes" | "open" | "rename" | "writeFile">;
 
 export interface ProcessResult {
   code: number;

@@ -236,7 +236,7 @@ test("the worker fills a spent output buffer again, even when it first held a sh
   const next = (size: number, returned?: ArrayBuffer) => {
     const got = new Promise<void>((resolve) => (arrived = resolve));
     host({ kind: "codec-credit", stream: 1, buf: returned });
-    host({ kind: "codec-in", stream: 1, buf: new Uint8Array(size).fill(size & 0xff).buffer });
+    host({ kind: "codec-in", stream: 1, buf: new Uint8Array(size).fill(size & 0xff).buffer, length: size });
     return got.then(() => outs.at(-1)!);
   };
   host({ kind: "codec-open", stream: 1, format: "gzip", chunkSize });

@@ -4,8 +4,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { nodeFetchGet as makeFetchGet } from "../src/runtime/node-http.ts";
+import { transferPieces } from "../src/io/chunk-pool.ts";
 
 const nodeFetchGet = await makeFetchGet();
 
@@ -108,6 +109,104 @@ test("a body cut off mid-way fails its reader; a refused connection fails the ca
     refused = e;
   }
   assert.match(String((refused as Error)?.message), /ECONNREFUSED/);
+});
+
+/** A server that answers every connection with `reply`'s bytes, written in the given pieces, then closes. */
+async function serveRaw(reply: Uint8Array[]): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = net.createServer((socket) => {
+    let request = "";
+    socket.on("data", async (d) => {
+      request += d.toString("latin1");
+      if (!request.includes("\r\n\r\n")) return;
+      requests.push(request);
+      for (const part of reply) {
+        socket.write(part);
+        await new Promise((r) => setTimeout(r, 2)); // separate reads on the client
+      }
+      socket.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+};
+
+test("plain http: a chunked body is decoded across reads and pieces; one request is sent; framing errors fail", async () => {
+  const payload = new Uint8Array(2_500_000).map((_, i) => (i * 13 + 5) & 255);
+  // Chunks of odd sizes; the wire is cut so that sizes, data and CRLFs straddle reads.
+  const sizes = [1, 70_000, 1_048_575, 3, 900_000];
+  sizes.push(payload.length - sizes.reduce((a, b) => a + b, 0));
+  const wire: Uint8Array[] = [latin1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Test: yes\r\n\r\n")];
+  let at = 0;
+  for (const size of sizes) {
+    wire.push(latin1(`${size.toString(16)};ext=1\r\n`), payload.subarray(at, at + size), latin1("\r\n"));
+    at += size;
+  }
+  wire.push(latin1("0\r\nTrailer: x\r\n\r\n"));
+  const all = concat(wire);
+  const cuts: Uint8Array[] = [];
+  for (let from = 0, step = 1; from < all.length; from += step, step = step * 3 + 1) cuts.push(all.subarray(from, Math.min(all.length, from + step)));
+  const server = await serveRaw(cuts);
+  try {
+    const response = await nodeFetchGet(`${server.url}/c`, { headers: { Authorization: "Bearer t" } });
+    assert.is(response.status, 200);
+    assert.is(response.headers.get("x-test"), "yes");
+    assert.equal(await readBody(response), payload);
+    assert.is(server.requests.length, 1);
+    assert.match(server.requests[0]!, /^GET \/c HTTP\/1\.1\r\n/);
+    assert.match(server.requests[0]!, /\r\nAuthorization: Bearer t\r\n/);
+  } finally {
+    await server.close();
+  }
+  const broken = await serveRaw([latin1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")]);
+  try {
+    const response = await nodeFetchGet(`${broken.url}/c`, { headers: {} });
+    let failure: unknown;
+    try {
+      await readBody(response);
+    } catch (e) {
+      failure = e;
+    }
+    assert.match(String((failure as Error)?.message), /malformed chunked body .*chunk size "zz"/);
+  } finally {
+    await broken.close();
+  }
+});
+
+test("plain http: a body by Content-Length comes in whole pool pieces (handed on without a copy); one up to the close ends there", async () => {
+  const payload = new Uint8Array(3_000_000).map((_, i) => (i * 31) & 255);
+  const sized = await serveRaw([latin1(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`), payload, latin1("trailing junk")]);
+  try {
+    const response = await nodeFetchGet(`${sized.url}/b`, { headers: {} });
+    const reader = response.body!.getReader();
+    const got: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      assert.is(value.byteOffset, 0);
+      assert.ok(transferPieces.owns(value.buffer), "a chunk is a piece of the shared pool");
+      got.push(value.slice());
+    }
+    assert.equal(concat(got), payload, "exactly Content-Length bytes, nothing after");
+  } finally {
+    await sized.close();
+  }
+  const untilClose = await serveRaw([latin1("HTTP/1.0 200 OK\r\n\r\nab"), latin1("cdef")]);
+  try {
+    const response = await nodeFetchGet(`${untilClose.url}/b`, { headers: {} });
+    assert.is(await response.text(), "abcdef");
+  } finally {
+    await untilClose.close();
+  }
 });
 
 test.run();

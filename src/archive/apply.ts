@@ -259,7 +259,9 @@ export class LayerExtractor implements LayerApplier {
       }
       case "0":
       case "7": {
-        const handle = await this.files.open(path, "wx", h.mode & 0o777);
+        // Opened (and closed) in blocking calls where offered: layers fill side by side, and an
+        // I/O thread's round trip then waits behind the event loop's other work.
+        const handle = await this.meta.open(path, "wx", h.mode & 0o777);
         try {
           for await (const chunk of entry.chunks()) {
             // Blocking writes into the page cache where the runtime has them (as writeStreamTo):

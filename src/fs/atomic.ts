@@ -1,7 +1,9 @@
 /**
  * Crash-safe file replacement, as moby commits metadata: write a temp file in the same
  * directory, fsync it, rename it over the target, then fsync the directory so the rename
- * itself survives a crash. Readers see the old content or the new, never a torn file.
+ * itself survives a crash. Readers see the old content or the new, never a torn file. Bytes in
+ * hand go through the adapter's blocking calls where it has them: during a pull the event loop
+ * is busy with the layers, and each hop to an I/O thread waits its turn there (milliseconds).
  */
 import type { FileHandle, FilesPort } from "../ports.ts";
 import { isWharfError } from "../errors.ts";
@@ -10,6 +12,11 @@ import { writeStreamTo, type WriteStreamOptions } from "../io/file-stream.ts";
 export interface AtomicWriteOptions extends WriteStreamOptions {
   /** Permission bits of the result, exactly (not masked by the umask). Default 0o644. */
   mode?: number;
+  /**
+   * False: no fsync of the file or its directory (still never torn, and it survives the process
+   * being killed, not a power cut), for files whose loss a crash cleanup copes with. Default true.
+   */
+  durable?: boolean;
 }
 
 export async function writeFileAtomic(
@@ -20,22 +27,24 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const { dir, base } = splitPath(path);
   const mode = options.mode ?? 0o644;
+  const durable = options.durable ?? true;
   const temp = `${dir}/.${base}.tmp-${randomSuffix()}`;
-  const handle = await files.open(temp, "wx", mode);
+  const ops = data instanceof Uint8Array ? files.blocking ?? files : files;
+  const handle = await ops.open(temp, "wx", mode);
   let closed = false;
   try {
     await (data instanceof Uint8Array ? handle.write(data) : writeStreamTo(handle, data, options));
-    await handle.sync();
+    if (durable) await handle.sync();
     closed = true;
     await handle.close();
-    await files.chmod(temp, mode);
-    await files.rename(temp, path);
+    await ops.chmod(temp, mode);
+    await ops.rename(temp, path);
   } catch (e) {
     if (!closed) await handle.close().catch(() => {});
     await files.remove(temp).catch(() => {});
     throw e;
   }
-  await syncDir(files, dir);
+  if (durable) await syncDir(files, dir);
 }
 
 /** fsync of a directory makes a rename durable; file systems that cannot do it are skipped. */

@@ -10,6 +10,9 @@ import type { Change, DiffDriver, DiffGetter, Driver, LayerApplier, ProtoDriver 
 import { layerFileGetter } from "./diff-getter.ts";
 import { readyWorkerClient, type WorkerClient } from "../worker/client.ts";
 
+/** Loaded once (see overlay2's extractorModule). */
+let extractorModule: Promise<typeof import("../archive/apply.ts")> | undefined;
+
 /** `driver` with naive diff abilities; the ProtoDriver methods are passed through. */
 export function withNaiveDiff(driver: ProtoDriver, runtime: Runtime): Driver {
   const files = runtime.files;
@@ -51,7 +54,7 @@ class NaiveDiff implements DiffDriver {
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const dir = await this.driver.get(id);
     // Loaded by the layer writers only (as in overlay2.ts).
-    const { LayerExtractor } = await import("../archive/apply.ts");
+    const { LayerExtractor } = await (extractorModule ??= import("../archive/apply.ts"));
     const extractor = new LayerExtractor(this.files, dir, { whiteouts: "delete", privileged: this.privileged, worker: this.worker });
     let released = false;
     const release = async (): Promise<void> => {

@@ -24,10 +24,17 @@ import { ensureDir } from "./vfs.ts";
 export const MAX_LOWERS = 128;
 const LINK_DIR = "l";
 const LID_LENGTH = 26;
+/** `link` and `lower` are a few KiB at most (MAX_LOWERS short links). */
+const TEXT_LIMIT = 64 << 10;
 /** mount(2) copies at most one page of option data, NUL included. */
 const MAX_MOUNT_DATA = 4096 - 1;
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const decoder = new TextDecoder();
+/**
+ * Loaded once, then awaited as a settled promise: an `import()` per layer costs a loader round
+ * trip (a turn of a busy event loop, and under a loader hook a hop to its thread).
+ */
+let extractorModule: Promise<typeof import("../archive/apply.ts")> | undefined;
 const encoder = new TextEncoder();
 
 export class Overlay2Driver implements Driver {
@@ -68,24 +75,28 @@ export class Overlay2Driver implements Driver {
   async create(id: string, parent: string | undefined): Promise<void> {
     const dir = this.dir(id);
     const lowers = parent === undefined ? undefined : await this.lowersFor(parent);
-    await this.files.mkdir(dir, { mode: 0o710 });
+    // Blocking calls where the runtime has them: layers are created while others fill, and a hop
+    // to an I/O thread then waits its turn behind theirs. `link` and `lower` are not synced, as
+    // Docker writes them (a crash before the layer store commits drops the layer anyway).
+    const ops = this.files.blocking ?? this.files;
+    await ops.mkdir(dir, { mode: 0o710 });
     let lid: string | undefined;
     try {
-      await this.files.chmod(dir, 0o710);
-      await this.files.mkdir(`${dir}/diff`, { mode: 0o755 });
-      await this.files.chmod(`${dir}/diff`, 0o755);
+      await ops.chmod(dir, 0o710);
+      await ops.mkdir(`${dir}/diff`, { mode: 0o755 });
+      await ops.chmod(`${dir}/diff`, 0o755);
       lid = await this.newLinkID();
       // `link` before the l/ symlink: a process killed in between leaves a layer dir whose
       // removal finds (and removes) its link, never a dangling l/ entry nothing names.
-      await writeFileAtomic(this.files, `${dir}/link`, encoder.encode(lid), { mode: 0o644 });
-      await this.files.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
+      await writeFileAtomic(this.files, `${dir}/link`, encoder.encode(lid), { mode: 0o644, durable: false });
+      await ops.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
       if (parent === undefined || lowers === undefined) return;
-      await this.files.mkdir(`${dir}/work`, { mode: 0o700 });
-      await this.files.chmod(`${dir}/work`, 0o700);
+      await ops.mkdir(`${dir}/work`, { mode: 0o700 });
+      await ops.chmod(`${dir}/work`, 0o700);
       const committed = `${this.dir(parent)}/committed`;
-      await this.files.writeFile(committed, new Uint8Array(0), 0o600);
-      await this.files.chmod(committed, 0o600);
-      await writeFileAtomic(this.files, `${dir}/lower`, encoder.encode(lowers.join(":")), { mode: 0o644 });
+      await ops.writeFile(committed, new Uint8Array(0), 0o600);
+      await ops.chmod(committed, 0o600);
+      await writeFileAtomic(this.files, `${dir}/lower`, encoder.encode(lowers.join(":")), { mode: 0o644, durable: false });
     } catch (e) {
       if (lid !== undefined) await this.files.remove(`${this.home}/${LINK_DIR}/${lid}`).catch(() => {});
       await this.files.remove(dir, { recursive: true }).catch(() => {});
@@ -206,7 +217,7 @@ export class Overlay2Driver implements Driver {
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const diffDir = await this.diffDir(id);
     // Loaded by the layer writers only: commands that just read the store never parse the extractor.
-    const { LayerExtractor, OVERLAY_OPAQUE_XATTR } = await import("../archive/apply.ts");
+    const { LayerExtractor, OVERLAY_OPAQUE_XATTR } = await (extractorModule ??= import("../archive/apply.ts"));
     const extractor = new LayerExtractor(this.files, diffDir, {
       whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR, worker: () => readyWorkerClient(this.workers),
     });
@@ -272,7 +283,7 @@ export class Overlay2Driver implements Driver {
 
   private async diffDir(id: string): Promise<string> {
     const dir = this.dir(id);
-    if ((await this.files.lstat(`${dir}/diff`))?.kind !== "dir") throw notFound(this.name, id);
+    if ((await (this.files.blocking ?? this.files).lstat(`${dir}/diff`))?.kind !== "dir") throw notFound(this.name, id);
     return `${dir}/diff`;
   }
 
@@ -320,11 +331,16 @@ export class Overlay2Driver implements Driver {
   private async newLinkID(): Promise<string> {
     for (;;) {
       const lid = base32(this.random.bytes(17)).slice(0, LID_LENGTH);
-      if (!(await this.files.lstat(`${this.home}/${LINK_DIR}/${lid}`))) return lid;
+      if (!(await (this.files.blocking ?? this.files).lstat(`${this.home}/${LINK_DIR}/${lid}`))) return lid;
     }
   }
 
   private async readText(path: string): Promise<string | undefined> {
+    if (this.files.readSmallFile) {
+      const bytes = await this.files.readSmallFile(path, TEXT_LIMIT);
+      if (bytes === undefined) throw new WharfError("DRIVER", `overlay2: ${path} is larger than ${TEXT_LIMIT} bytes`);
+      return bytes === null ? undefined : decoder.decode(bytes);
+    }
     if (!(await this.files.lstat(path))) return undefined;
     return decoder.decode(await this.files.readFile(path));
   }

@@ -24,6 +24,11 @@ export class ChunkPool {
     if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size) this.out.add(buffer);
   }
 
+  /** Whether `buffer` is one the pool handed out and has not taken back. */
+  owns(buffer: ArrayBufferLike): boolean {
+    return buffer instanceof ArrayBuffer && this.out.has(buffer);
+  }
+
   /** The caller is done with every view of `chunk`'s buffer; ignored unless the pool handed it out. */
   release(chunk: Uint8Array): void {
     const buffer = chunk.buffer;
@@ -35,3 +40,10 @@ export class ChunkPool {
 
 /** Reassembled layer tar chunks (tarsplit-out.ts), released by writeStreamTo when asked. */
 export const layerTarChunks = new ChunkPool(1 << 20, 64);
+
+/**
+ * Pieces that travel to the codec worker by transfer and come back from it: its client gathers
+ * input into them, and a producer may fill one itself and hand it on whole as a stream chunk
+ * (node-raw-get.ts reads a body into them), which the client then sends without a copy.
+ */
+export const transferPieces = new ChunkPool(1 << 20, 16);

@@ -68,22 +68,27 @@ export class LayerDB {
   }
 
   /**
-   * Starts a layer: a fresh `tmp/write-set-*` directory with `cache-id` already written (and
-   * synced), so that a crash after the driver created its directory can still find and remove it.
+   * Starts a layer: a fresh `tmp/write-set-*` directory with `cache-id` already written, so that
+   * a process killed after the driver created its directory can still find and remove it. Not
+   * synced here (a pull prepares while other layers fill, and an fsync then waits on their
+   * writes): after a power cut an uncommitted layer may lose it and leave its driver directory
+   * behind, as Docker's does (it writes cache-id only at commit). `commit` writes it durably.
    */
   async stage(cacheID: string): Promise<StagedLayer> {
     const dir = `${this.tmpDir}/write-set-${randomID(this.random).slice(0, 16)}`;
-    await this.files.mkdir(dir, { mode: 0o700 });
-    await this.files.chmod(dir, 0o700);
-    await writeFileAtomic(this.files, `${dir}/cache-id`, encoder.encode(cacheID), { mode: METADATA_MODE });
+    const ops = this.files.blocking ?? this.files;
+    await ops.mkdir(dir, { mode: 0o700 });
+    await ops.chmod(dir, 0o700);
+    await writeFileAtomic(this.files, `${dir}/cache-id`, encoder.encode(cacheID), { mode: METADATA_MODE, durable: false });
     return { dir, cacheID };
   }
 
   /** Writes the remaining metadata into the staged directory and renames it to its chainID. */
   async commit(staged: StagedLayer, record: LayerRecord): Promise<void> {
     const write = (name: string, text: string) => writeFileAtomic(this.files, `${staged.dir}/${name}`, encoder.encode(text), { mode: METADATA_MODE });
-    // Separate files: written (and synced) at once, before the directory's rename publishes them.
-    await Promise.all([write("diff", record.diffID), write("size", String(record.size)), record.parent === undefined ? undefined : write("parent", record.parent)]);
+    // Separate files: written (and synced) at once, before the directory's rename publishes them;
+    // cache-id again, durably this time (stage did not sync it).
+    await Promise.all([write("cache-id", staged.cacheID), write("diff", record.diffID), write("size", String(record.size)), record.parent === undefined ? undefined : write("parent", record.parent)]);
     const target = this.layerDir(record.chainID);
     if (await this.files.lstat(target)) throw new WharfError("IO", `layer ${record.chainID} already exists in ${this.sha256Dir}`);
     await this.files.rename(staged.dir, target);

@@ -22,6 +22,9 @@ import { chunksReadable } from "../io/bytes.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
+/** apply-tar.ts, loaded once (see overlay2's extractorModule). */
+let applyTarModule: Promise<typeof import("./apply-tar.ts")> | undefined;
+
 export interface OpenLayerStoreOptions {
   runtime: Runtime;
   driver: Driver;
@@ -202,7 +205,8 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
   /** Applies the tar into the prepared layer, recording its tar-split; gives diffID and size. */
   async fill(prepared: PreparedLayer, tar: ByteInput): Promise<AppliedTar> {
     const applier = await this.driver.applier(prepared.staged.cacheID, prepared.parentCacheID);
-    const { applyLayerTar } = await import("./apply-tar.ts"); // as in tarStreamOf: not loaded by commands that only list
+    // As in tarStreamOf: not loaded by commands that only list; once (see overlay2's extractorModule).
+    const { applyLayerTar } = await (applyTarModule ??= import("./apply-tar.ts"));
     return applyLayerTar(tar, applier, `${prepared.staged.dir}/${TAR_SPLIT_FILE_NAME}`, this.files, this.runtime.digests, this.runtime.compression);
   }
 

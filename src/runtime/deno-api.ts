@@ -66,7 +66,9 @@ export interface DenoApi {
   mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
   symlinkSync(target: string, path: string): void;
   linkSync(existing: string, path: string): void;
-  openSync(path: string, options: DenoOpenOptions): { readSync(p: Uint8Array): number | null; writeSync(p: Uint8Array): number; seekSync(offset: number, whence: number): number; close(): void };
+  openSync(path: string, options: DenoOpenOptions): DenoFsFile & { readSync(p: Uint8Array): number | null; seekSync(offset: number, whence: number): number };
+  writeFileSync(path: string, data: Uint8Array, options?: { mode?: number }): void;
+  renameSync(from: string, to: string): void;
   writeFile(path: string, data: Uint8Array, options?: { mode?: number }): Promise<void>;
   mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Promise<void>;
   readDir(path: string): AsyncIterable<{ name: string }>;

@@ -134,6 +134,13 @@ export function denoFiles(deno: DenoApi, libc: Libc): FilesPort {
       chmod: (path, mode) => io("chmod", path, async () => deno.chmodSync(path, mode)),
       lchown: native.lchown,
       lutimes: native.lutimes,
+      open: (path, mode, perm) => io("open", path, async () => blockingFile(path, deno.openSync(path, { ...OPEN_OPTIONS[mode], mode: perm ?? 0o666 }))),
+      rename: (from, to) => io("rename", from, async () => deno.renameSync(from, to)),
+      writeFile: (path, data, perm) =>
+        io("write", path, async () => {
+          const exists = perm !== undefined && lstatSync(path) !== null;
+          deno.writeFileSync(path, data, exists || perm === undefined ? {} : { mode: perm });
+        }),
     },
     makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? "temp dir", () => deno.makeTempDir({ prefix, dir: parent })),
   };
@@ -181,6 +188,21 @@ function wrapFile(path: string, file: DenoFsFile): FileHandle {
     }),
     sync: () => io("fsync", path, () => file.sync()),
     close: () => io("close", path, async () => file.close()),
+  };
+}
+
+/** A handle whose reads, writes and close block (FilesPort.blocking's `open`); fsync stays async. */
+function blockingFile(path: string, file: ReturnType<DenoApi["openSync"]>): FileHandle {
+  return {
+    ...wrapFile(path, file),
+    read: (into, position) => io("read", path, async () => {
+      if (position !== undefined && position !== null) file.seekSync(position, SEEK_START);
+      return file.readSync(into) ?? 0;
+    }),
+    write: (data, position) => io("write", path, async () => {
+      if (position !== undefined && position !== null) file.seekSync(position, SEEK_START);
+      for (let done = 0; done < data.length;) done += file.writeSync(data.subarray(done, done + WRITE_PIECE));
+    }),
   };
 }
 

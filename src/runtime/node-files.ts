@@ -81,6 +81,9 @@ export async function nodeFiles(native: NativeFileOps): Promise<FilesPort> {
       chmod: (path, mode) => io("chmod", path, async () => cb.chmodSync(path, mode)),
       lchown: (path, uid, gid) => io("lchown", path, async () => cb.lchownSync(path, uid, gid)),
       lutimes: (path, atimeMs, mtimeMs) => io("lutimes", path, async () => cb.lutimesSync(path, atimeMs / 1000, mtimeMs / 1000)),
+      open: (path, mode, perm) => io("open", path, async () => wrapFd(cb, path, cb.openSync(path, OPEN_FLAGS[mode], perm ?? 0o666), true)),
+      rename: (from, to) => io("rename", from, async () => cb.renameSync(from, to)),
+      writeFile: (path, data, perm) => io("write", path, async () => cb.writeFileSync(path, data, { mode: perm ?? 0o666 })),
     },
     makeTempDir: (prefix, parent) => io("mkdtemp", parent ?? tmpdir(), () => fs.mkdtemp(join(parent ?? tmpdir(), prefix))),
   };
@@ -121,15 +124,17 @@ function toFileInfo(s: Stats): FileInfo {
   };
 }
 
-function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
+/** `blocking`: read, write and close as blocking calls (FilesPort.blocking's `open`); fsync still on an I/O thread. */
+function wrapFd(cb: typeof NodeFsCb, path: string, fd: number, blocking = false): FileHandle {
   let closed = false;
   return {
-    read: (into, position) => io("read", path, () => call<number>((d) => cb.read(fd, into, 0, into.length, position ?? null, d))),
+    read: (into, position) => io("read", path, () => blocking ? Promise.resolve(cb.readSync(fd, into, 0, into.length, position ?? null)) : call<number>((d) => cb.read(fd, into, 0, into.length, position ?? null, d))),
     write: (data, position) => io("write", path, async () => {
       let done = 0;
       while (done < data.length) {
         const at = position === undefined || position === null ? null : position + done;
-        done += await call<number>((d) => cb.write(fd, data, done, Math.min(data.length - done, WRITE_PIECE), at, d));
+        const length = Math.min(data.length - done, WRITE_PIECE);
+        done += blocking ? cb.writeSync(fd, data, done, length, at) : await call<number>((d) => cb.write(fd, data, done, length, at, d));
       }
     }),
     writeSync: (data) => ioSync("write", path, () => {
@@ -140,7 +145,8 @@ function wrapFd(cb: typeof NodeFsCb, path: string, fd: number): FileHandle {
       // Closing twice must not close an fd number the process has since reused.
       if (closed) return;
       closed = true;
-      await call<void>((d) => cb.close(fd, d));
+      if (blocking) cb.closeSync(fd);
+      else await call<void>((d) => cb.close(fd, d));
     }),
   };
 }

@@ -7,10 +7,20 @@
  * another origin, as `fetch` does), a `Response` with a streamed body, network failures thrown.
  */
 import type * as Http from "node:http";
+import type * as Net from "node:net";
 import type { IncomingMessage } from "node:http";
 import type { FetchGet } from "../ports.ts";
+import { rawGet } from "./node-raw-get.ts";
 
-type Clients = { http: typeof Http; https: typeof Http };
+type Clients = { http: typeof Http; https: typeof Http; net: typeof Net };
+
+/** A response whose body is not read yet: taken as a `Response`, or dropped (a redirect's). */
+interface Answer {
+  status: number;
+  location: string | undefined;
+  response(): Response;
+  drop(): void;
+}
 
 const MAX_REDIRECTS = 20;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -21,7 +31,7 @@ const BODY_AHEAD = 1 << 20;
 
 /** node:http and node:https are loaded here, not at import: a bundle for the browser holds this module unused. */
 export async function nodeFetchGet(): Promise<FetchGet> {
-  const clients: Clients = { http: await import("node:http"), https: (await import("node:https")) as unknown as typeof Http };
+  const clients: Clients = { http: await import("node:http"), https: (await import("node:https")) as unknown as typeof Http, net: await import("node:net") };
   return (url, init) => fetchGet(clients, url, init);
 }
 
@@ -29,10 +39,10 @@ async function fetchGet(clients: Clients, url: string, init: { headers: Record<s
   let target = new URL(url);
   const headers = { ...init.headers };
   for (let redirects = 0; ; redirects++) {
-    const response = await get(clients, target, headers);
-    const location = response.headers.location;
-    if (!REDIRECTS.has(response.statusCode ?? 0) || location === undefined) return toResponse(response);
-    response.resume(); // the redirect's own body is not wanted
+    const answer = await get(clients, target, headers);
+    const location = answer.location;
+    if (!REDIRECTS.has(answer.status) || location === undefined) return answer.response();
+    answer.drop(); // the redirect's own body is not wanted
     if (redirects === MAX_REDIRECTS) throw new TypeError(`${url}: more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(location, target);
     if (next.protocol !== "http:" && next.protocol !== "https:") throw new TypeError(`${url}: redirected to ${next.protocol} URL`);
@@ -43,15 +53,32 @@ async function fetchGet(clients: Clients, url: string, init: { headers: Record<s
   }
 }
 
+/** One GET: plain http on a bare socket (node-raw-get.ts) unless its response is one that reader leaves to node:http. */
+async function get(clients: Clients, url: URL, headers: Record<string, string>): Promise<Answer> {
+  const raw = url.protocol === "http:" ? await rawGet(clients.net, url, headers) : undefined;
+  if (raw) {
+    const fields = new Headers();
+    for (let i = 0; i < raw.rawHeaders.length; i += 2) fields.append(raw.rawHeaders[i]!, raw.rawHeaders[i + 1]!);
+    return {
+      status: raw.status,
+      location: fields.get("location") ?? undefined,
+      response: () => new Response(raw.body, { status: raw.status, statusText: raw.statusText, headers: fields }),
+      drop: () => void raw.body?.cancel().catch(() => {}),
+    };
+  }
+  const message = await nodeGet(clients, url, headers);
+  return { status: message.statusCode ?? 0, location: message.headers.location, response: () => toResponse(message), drop: () => void message.resume() };
+}
+
 /**
- * One GET; a kept-alive connection the server closed meanwhile (reset as it is reused) is
- * retried once on a new one, as Node's documentation advises for idempotent requests.
+ * One GET through node:http(s); a kept-alive connection the server closed meanwhile (reset as it
+ * is reused) is retried once on a new one, as Node's documentation advises for idempotent requests.
  */
-function get(clients: Clients, url: URL, headers: Record<string, string>, retried = false): Promise<IncomingMessage> {
+function nodeGet(clients: Clients, url: URL, headers: Record<string, string>, retried = false): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = (url.protocol === "https:" ? clients.https : clients.http).get(url, { headers }, resolve);
     request.on("error", (e: NodeJS.ErrnoException) => {
-      if (!retried && request.reusedSocket && e.code === "ECONNRESET") resolve(get(clients, url, headers, true));
+      if (!retried && request.reusedSocket && e.code === "ECONNRESET") resolve(nodeGet(clients, url, headers, true));
       else reject(e);
     });
   });

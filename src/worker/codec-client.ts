@@ -13,17 +13,15 @@ import { WharfError, type WharfErrorCode } from "../errors.ts";
 import type { CodecFormat, CodecFromWorker, CodecToWorker } from "./protocol.ts";
 import { setProducerDigest, setSinkDigest, settleable, type StreamDigest } from "../io/stream-digest.ts";
 import { PieceGatherer } from "../io/piece-gatherer.ts";
-import { ChunkPool } from "../io/chunk-pool.ts";
+import { transferPieces } from "../io/chunk-pool.ts";
 import { setCopyingSource, type ByteSource } from "../io/source.ts";
 import { spawnReady } from "./client.ts";
 import { compressionError } from "../compress/errors.ts";
 
-/** Input goes out in pieces of this size: each is a message and a hop on the worker. */
-const INPUT_PIECE = 1024 * 1024;
+/** Input goes out in pieces of transferPieces' size (1 MiB): each is a message and a hop on the worker. */
+const INPUT_PIECE = transferPieces.size;
 /** Pieces sent and not yet taken by the decoder (backpressure on the writer). */
 const PIECES_IN_FLIGHT = 4;
-/** Input pieces kept for reuse across the open streams. */
-const SPARE_INPUT_PIECES = 16;
 /** The worker's decoded chunks: large, since every chunk is a message. */
 const OUTPUT_CHUNK = 1024 * 1024;
 /** Decoded chunks the worker may send ahead of the reader. */
@@ -172,14 +170,17 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
   post({ kind: "codec-open", stream, format, chunkSize: OUTPUT_CHUNK });
   for (let i = 0; i < OUTPUT_CREDIT; i++) post({ kind: "codec-credit", stream });
 
-  /** Sends a piece this side owns: it is transferred, so a caller's chunk is copied first. */
-  const gatherer = new PieceGatherer(INPUT_PIECE, () => worker.inputPiece(), async (bytes, gathered) => {
+  /** Sends the first `length` bytes of a piece this side owns, by transfer. */
+  const send = async (buf: ArrayBuffer, length: number): Promise<void> => {
     while (piecesInFlight >= PIECES_IN_FLIGHT && failure === undefined) await changed();
     if (failure !== undefined) throw failure;
     piecesInFlight++;
-    const whole = gathered && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const buf = (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
-    post({ kind: "codec-in", stream, buf }, [buf]);
+    post({ kind: "codec-in", stream, buf, length }, [buf]);
+  };
+  /** A caller's chunk is copied into a piece first (it may reuse its buffer). */
+  const gatherer = new PieceGatherer(INPUT_PIECE, () => transferPieces.get(), (bytes, gathered) => {
+    const piece = gathered && bytes.byteOffset === 0 ? bytes : bytes.slice();
+    return send(piece.buffer as ArrayBuffer, piece.byteLength);
   });
   const stop = (reason: unknown): void => {
     failure ??= reason;
@@ -192,7 +193,12 @@ function workerBackend(worker: CodecWorker, format: CodecFormat): Backend {
   return {
     async write(chunk) {
       if (failure !== undefined) throw failure;
-      await gatherer.write(chunk);
+      // A piece of the shared pool, handed on whole by its producer (a stream chunk is the
+      // reader's): sent as it is, after what was gathered before it.
+      if (chunk.byteOffset === 0 && transferPieces.owns(chunk.buffer)) {
+        await gatherer.flush();
+        await send(chunk.buffer as ArrayBuffer, chunk.byteLength);
+      } else await gatherer.write(chunk);
     },
     async close() {
       await gatherer.flush();
@@ -232,11 +238,6 @@ let nextStream = 1;
 class CodecWorker {
   private readonly listeners = new Map<number, (message: CodecFromWorker) => void>();
   private holds = 0;
-  /**
-   * Input pieces the worker handed back once decoded, for the next ones; kept while the worker
-   * lives (at most SPARE_INPUT_PIECES), so a later pull starts on memory already faulted in.
-   */
-  private readonly pieces = new ChunkPool(INPUT_PIECE, SPARE_INPUT_PIECES);
   broken = false;
 
   constructor(private readonly worker: WorkerPort) {
@@ -263,14 +264,14 @@ class CodecWorker {
     this.listeners.delete(stream);
   }
 
-  inputPiece(): Uint8Array {
-    return this.pieces.get();
-  }
-
-  /** A piece back from the worker (a new ArrayBuffer object after the transfer). */
+  /**
+   * A piece back from the worker (a new ArrayBuffer object after the transfer), for the next
+   * ones: transferPieces keeps some while the process lives, so a later pull starts on memory
+   * already faulted in.
+   */
   spareInput(buf: ArrayBuffer): void {
-    this.pieces.adopt(buf);
-    this.pieces.release(new Uint8Array(buf));
+    transferPieces.adopt(buf);
+    transferPieces.release(new Uint8Array(buf));
   }
 
   hold(): void {

@@ -104,7 +104,7 @@ export function createCodecHost(native: { digests: DigesterFactory; codecs: (chu
     if (!s) return; // failed or finished already: late input and credit are dropped
     switch (message.kind) {
       case "codec-in": {
-        const bytes = new Uint8Array(message.buf);
+        const bytes = new Uint8Array(message.buf, 0, message.length);
         s.input.update(bytes);
         s.writes = s.writes.then(async () => {
           if (s.failed) return;

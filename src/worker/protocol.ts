@@ -91,7 +91,8 @@ export type CodecToWorker =
   /** Answered by `codec-pong` once the worker can decode. */
   | { kind: "codec-ping"; stream: 0 }
   | { kind: "codec-open"; stream: number; format: CodecFormat; chunkSize: number }
-  | { kind: "codec-in"; stream: number; buf: ArrayBuffer }
+  /** `length`: the bytes of `buf` (from its start) that are input. */
+  | { kind: "codec-in"; stream: number; buf: ArrayBuffer; length: number }
   /** Room for one more output chunk; `buf`, when given, is a spent output buffer back for reuse. */
   | { kind: "codec-credit"; stream: number; buf?: ArrayBuffer }
   | { kind: "codec-end"; stream: number }
