@@ -44,6 +44,7 @@ export const layerTarChunks = new ChunkPool(1 << 20, 64);
 /**
  * Pieces that travel to the codec worker by transfer and come back from it: its client gathers
  * input into them, and a producer may fill one itself and hand it on whole as a stream chunk
- * (node-raw-get.ts reads a body into them), which the client then sends without a copy.
+ * (node-raw-get.ts reads a body into them), which the client then sends without a copy. So a
+ * stream carrying such pieces must not be tee'd: the other branch would find them detached.
  */
 export const transferPieces = new ChunkPool(1 << 20, 16);

@@ -22,6 +22,19 @@ const BATCH_BYTES = 512 << 10;
 const BATCH_FILES = 128;
 /** Batches on their way at most; `throttle` waits below this. */
 const IN_FLIGHT = 8;
+/**
+ * Batch buffers back from the worker, for the next batches of any creator: a pull makes one per
+ * layer, and each would otherwise fault in its own. Kept while the process lives (4 MiB at most).
+ */
+const spare: ArrayBuffer[] = [];
+const SPARE_BUFFERS = IN_FLIGHT;
+/** No buffer taken yet: the first file of a batch takes one. */
+const NONE = new ArrayBuffer(0);
+
+function giveBack(buf: ArrayBuffer): void {
+  // Only a buffer of the batch size serves again (one made for an oversized body does not).
+  if (buf.byteLength === BATCH_BYTES && spare.length < SPARE_BUFFERS) spare.push(buf);
+}
 
 export class WorkerFileCreator {
   /** Keys of the files not created yet (queued or on their way). */
@@ -32,9 +45,7 @@ export class WorkerFileCreator {
    * Bodies are gathered here; a batch leaves with it (transferred) and the worker sends it back,
    * to gather a later batch: fresh buffers would cost page faults and, as external memory, GCs.
    */
-  private buf = new ArrayBuffer(BATCH_BYTES);
-  /** Batch buffers back from the worker, for the next batches. */
-  private readonly spare: ArrayBuffer[] = [];
+  private buf = NONE;
   private bytes = 0;
   private files: number[] = [];
   private paths: string[] = [];
@@ -46,7 +57,11 @@ export class WorkerFileCreator {
   /** Queues the file under `key`; it leaves `pending` once made (or once its batch failed). */
   create(key: string, path: string, body: Uint8Array, meta: CreateMeta): void {
     if (this.bytes + body.length > this.buf.byteLength && this.paths.length > 0) this.flush();
-    if (body.length > this.buf.byteLength - this.bytes) this.buf = new ArrayBuffer(body.length);
+    if (this.buf === NONE) this.buf = spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    if (body.length > this.buf.byteLength - this.bytes) {
+      giveBack(this.buf); // nothing is in it yet: the batch was just sent
+      this.buf = new ArrayBuffer(body.length);
+    }
     new Uint8Array(this.buf, this.bytes, body.length).set(body);
     this.files.push(this.bytes, body.length, meta.mode, meta.owner?.uid ?? -1, meta.owner?.gid ?? -1, meta.atimeMs, meta.mtimeMs);
     this.paths.push(path);
@@ -61,7 +76,7 @@ export class WorkerFileCreator {
     if (this.paths.length === 0) return;
     const job: CreateJob = { kind: "create", buf: this.buf, files: this.files, paths: this.paths };
     const keys = this.keys;
-    this.buf = this.spare.pop() ?? new ArrayBuffer(BATCH_BYTES);
+    this.buf = NONE;
     this.bytes = 0;
     this.files = [];
     this.paths = [];
@@ -70,8 +85,7 @@ export class WorkerFileCreator {
       .send<CreateReply>(job, [job.buf])
       .then(async (reply) => {
         await this.settle(reply, job, keys);
-        // Only a buffer of the batch size serves again (one made for an oversized body does not).
-        if (reply.buf.byteLength === BATCH_BYTES && this.spare.length < IN_FLIGHT) this.spare.push(reply.buf);
+        giveBack(reply.buf);
       })
       .catch((error: unknown) => {
         this.failure ??= { error };
