@@ -18,6 +18,7 @@ import {
   hardlinkTarget, joinPath, unsafeEntry, whiteoutTarget,
 } from "./path.ts";
 import { bodyOf, entryTimes } from "./entry-data.ts";
+import { CheckedDirs } from "./checked-dirs.ts";
 import type { WorkerClient } from "../worker/client.ts";
 import { WorkerFileCreator, type CreateMeta } from "../worker/file-creator.ts";
 
@@ -70,7 +71,7 @@ export class LayerExtractor implements LayerApplier {
   private madeBytes = 0;
   private removedAny = false;
   /** Parent directories already checked to be real directories (not symlinks). */
-  private readonly checkedDirs = new Set<string>(["."]);
+  private readonly checkedDirs: CheckedDirs;
   /** Buffered file writes still running, by layer-relative path; the first failure is kept. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** How many of those are buffered writes (the rest are files created on the worker). */
@@ -83,6 +84,7 @@ export class LayerExtractor implements LayerApplier {
     this.files = files;
     this.meta = files.blocking ?? files;
     this.root = root;
+    this.checkedDirs = new CheckedDirs(root, this.meta);
     this.options = options;
     this.unpacked = options.whiteouts === "delete" ? new Set() : undefined;
   }
@@ -111,7 +113,7 @@ export class LayerExtractor implements LayerApplier {
     const independent = (regular || h.typeflag === "5") && rel !== "." && !whiteout && !this.touchesInFlight(rel, parent) && (!regular || !this.checkedDirs.has(rel));
     if (!independent) await this.settle();
     this.rethrow();
-    if (rel !== ".") await this.checkParents(h.name, parent, true);
+    if (rel !== ".") await this.checkedDirs.check(h.name, parent, true);
     if (whiteout) return this.applyWhiteout(h, rel);
 
     const path = joinPath(this.root, rel);
@@ -277,7 +279,7 @@ export class LayerExtractor implements LayerApplier {
       }
       case "1": {
         const target = hardlinkTarget(h.name, h.linkname);
-        await this.checkParents(h.name, dirname(target), false);
+        await this.checkedDirs.check(h.name, dirname(target), false);
         const targetInfo = await this.meta.lstat(joinPath(this.root, target));
         if (!targetInfo) throw unsafeEntry(h.name, `hard link target ${JSON.stringify(h.linkname)} does not exist in the layer`);
         if (targetInfo.kind === "dir") throw unsafeEntry(h.name, `hard link target ${JSON.stringify(h.linkname)} is a directory`);
@@ -369,33 +371,6 @@ export class LayerExtractor implements LayerApplier {
     this.removedAny = true;
     await this.files.remove(joinPath(this.root, rel), { recursive: info.kind === "dir" });
     if (info.kind !== "dir") return;
-    for (const known of this.checkedDirs) {
-      if (known === rel || known.startsWith(`${rel}/`)) this.checkedDirs.delete(known);
-    }
-  }
-
-  /**
-   * Every component of `dir` must be a real directory inside the layer, never a symlink.
-   * Missing ones are created 0755 when `create` (Docker's MkdirAll of an entry's parent).
-   */
-  private async checkParents(name: string, dir: string, create: boolean): Promise<void> {
-    if (this.checkedDirs.has(dir)) return;
-    let rel = "";
-    for (const part of dir.split("/")) {
-      rel = rel === "" ? part : `${rel}/${part}`;
-      if (this.checkedDirs.has(rel)) continue;
-      const path = joinPath(this.root, rel);
-      const info = await this.meta.lstat(path);
-      if (!info) {
-        if (!create) throw unsafeEntry(name, `${JSON.stringify(rel)} does not exist in the layer`);
-        await this.meta.mkdir(path, { mode: 0o755 });
-        await this.meta.chmod(path, 0o755);
-      } else if (info.kind === "symlink") {
-        throw unsafeEntry(name, `${JSON.stringify(rel)} is a symlink; writing through it could leave the layer`);
-      } else if (info.kind !== "dir") {
-        throw unsafeEntry(name, `${JSON.stringify(rel)} is not a directory`);
-      }
-      this.checkedDirs.add(rel);
-    }
+    this.checkedDirs.forget(rel);
   }
 }
