@@ -9,9 +9,7 @@ import type { TarEntry } from "../tar/reader.ts";
 import type { Change, DiffDriver, DiffGetter, Driver, LayerApplier, ProtoDriver } from "./driver.ts";
 import { layerFileGetter } from "./diff-getter.ts";
 import { readyWorkerClient, type WorkerClient } from "../worker/client.ts";
-
-/** Loaded once (see overlay2's extractorModule). */
-let extractorModule: Promise<typeof import("../archive/apply.ts")> | undefined;
+import { loadApply } from "../archive/load-apply.ts";
 
 /** `driver` with naive diff abilities; the ProtoDriver methods are passed through. */
 export function withNaiveDiff(driver: ProtoDriver, runtime: Runtime): Driver {
@@ -53,8 +51,7 @@ class NaiveDiff implements DiffDriver {
   /** Applies into the mounted layer with whiteouts as deletions; the size is the tar headers' sum. */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const dir = await this.driver.get(id);
-    // Loaded by the layer writers only (as in overlay2.ts).
-    const { LayerExtractor } = await (extractorModule ??= import("../archive/apply.ts"));
+    const { LayerExtractor } = await loadApply();
     const extractor = new LayerExtractor(this.files, dir, { whiteouts: "delete", privileged: this.privileged, worker: this.worker });
     let released = false;
     const release = async (): Promise<void> => {

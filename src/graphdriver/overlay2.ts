@@ -6,9 +6,10 @@
  *   <home>/<id>/merged/     0700 while mounted
  * Layers are applied straight into diff/ with overlay whiteouts; diffs are native (from diff/).
  */
-import type { FilesPort, MountsPort, RandomPort, Runtime, WorkersPort } from "../ports.ts";
+import type { BlockingFileOps, FilesPort, MountsPort, RandomPort, Runtime, WorkersPort } from "../ports.ts";
 import { WharfError } from "../errors.ts";
 import { writeFileAtomic } from "../fs/atomic.ts";
+import { loadApply } from "../archive/load-apply.ts";
 import { MNT_DETACH } from "../runtime/mount-flags.ts";
 import { readyWorkerClient } from "../worker/client.ts";
 import { listDir } from "../fs/list-dir.ts";
@@ -30,11 +31,6 @@ const TEXT_LIMIT = 64 << 10;
 const MAX_MOUNT_DATA = 4096 - 1;
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const decoder = new TextDecoder();
-/**
- * Loaded once, then awaited as a settled promise: an `import()` per layer costs a loader round
- * trip (a turn of a busy event loop, and under a loader hook a hop to its thread).
- */
-let extractorModule: Promise<typeof import("../archive/apply.ts")> | undefined;
 const encoder = new TextEncoder();
 
 export class Overlay2Driver implements Driver {
@@ -43,6 +39,11 @@ export class Overlay2Driver implements Driver {
   readonly independentLayers = true;
   readonly home: string;
   private readonly mountCounts = new Map<string, number>();
+  /**
+   * Calls for a layer's own directories and small files, blocking where the runtime has them:
+   * layers are created while others fill, and a hop to an I/O thread then waits its turn.
+   */
+  private readonly meta: BlockingFileOps;
 
   private constructor(
     home: string,
@@ -54,6 +55,7 @@ export class Overlay2Driver implements Driver {
     private readonly workers: WorkersPort | undefined,
   ) {
     this.home = home;
+    this.meta = files.blocking ?? files;
   }
 
   /** Opens `<root>/overlay2` (0710, with `l/` 0700); fails with the reason when overlay cannot run here. */
@@ -75,27 +77,25 @@ export class Overlay2Driver implements Driver {
   async create(id: string, parent: string | undefined): Promise<void> {
     const dir = this.dir(id);
     const lowers = parent === undefined ? undefined : await this.lowersFor(parent);
-    // Blocking calls where the runtime has them: layers are created while others fill, and a hop
-    // to an I/O thread then waits its turn behind theirs. `link` and `lower` are not synced, as
-    // Docker writes them (a crash before the layer store commits drops the layer anyway).
-    const ops = this.files.blocking ?? this.files;
-    await ops.mkdir(dir, { mode: 0o710 });
+    // `link` and `lower` are not synced, as Docker writes them (a crash before the layer store
+    // commits drops the layer anyway).
+    await this.meta.mkdir(dir, { mode: 0o710 });
     let lid: string | undefined;
     try {
-      await ops.chmod(dir, 0o710);
-      await ops.mkdir(`${dir}/diff`, { mode: 0o755 });
-      await ops.chmod(`${dir}/diff`, 0o755);
+      await this.meta.chmod(dir, 0o710);
+      await this.meta.mkdir(`${dir}/diff`, { mode: 0o755 });
+      await this.meta.chmod(`${dir}/diff`, 0o755);
       lid = await this.newLinkID();
       // `link` before the l/ symlink: a process killed in between leaves a layer dir whose
       // removal finds (and removes) its link, never a dangling l/ entry nothing names.
       await writeFileAtomic(this.files, `${dir}/link`, encoder.encode(lid), { mode: 0o644, durable: false });
-      await ops.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
+      await this.meta.symlink(`../${id}/diff`, `${this.home}/${LINK_DIR}/${lid}`);
       if (parent === undefined || lowers === undefined) return;
-      await ops.mkdir(`${dir}/work`, { mode: 0o700 });
-      await ops.chmod(`${dir}/work`, 0o700);
+      await this.meta.mkdir(`${dir}/work`, { mode: 0o700 });
+      await this.meta.chmod(`${dir}/work`, 0o700);
       const committed = `${this.dir(parent)}/committed`;
-      await ops.writeFile(committed, new Uint8Array(0), 0o600);
-      await ops.chmod(committed, 0o600);
+      await this.meta.writeFile(committed, new Uint8Array(0), 0o600);
+      await this.meta.chmod(committed, 0o600);
       await writeFileAtomic(this.files, `${dir}/lower`, encoder.encode(lowers.join(":")), { mode: 0o644, durable: false });
     } catch (e) {
       if (lid !== undefined) await this.files.remove(`${this.home}/${LINK_DIR}/${lid}`).catch(() => {});
@@ -216,8 +216,7 @@ export class Overlay2Driver implements Driver {
   /** Applies into diff/ (made empty by `create`) with overlay whiteouts; the size is diff/'s (hard links once). */
   async applier(id: string, _parent: string | undefined): Promise<LayerApplier> {
     const diffDir = await this.diffDir(id);
-    // Loaded by the layer writers only: commands that just read the store never parse the extractor.
-    const { LayerExtractor, OVERLAY_OPAQUE_XATTR } = await (extractorModule ??= import("../archive/apply.ts"));
+    const { LayerExtractor, OVERLAY_OPAQUE_XATTR } = await loadApply();
     const extractor = new LayerExtractor(this.files, diffDir, {
       whiteouts: "overlay", privileged: true, opaqueXattr: OVERLAY_OPAQUE_XATTR, worker: () => readyWorkerClient(this.workers),
     });
@@ -283,7 +282,7 @@ export class Overlay2Driver implements Driver {
 
   private async diffDir(id: string): Promise<string> {
     const dir = this.dir(id);
-    if ((await (this.files.blocking ?? this.files).lstat(`${dir}/diff`))?.kind !== "dir") throw notFound(this.name, id);
+    if ((await this.meta.lstat(`${dir}/diff`))?.kind !== "dir") throw notFound(this.name, id);
     return `${dir}/diff`;
   }
 
@@ -331,7 +330,7 @@ export class Overlay2Driver implements Driver {
   private async newLinkID(): Promise<string> {
     for (;;) {
       const lid = base32(this.random.bytes(17)).slice(0, LID_LENGTH);
-      if (!(await (this.files.blocking ?? this.files).lstat(`${this.home}/${LINK_DIR}/${lid}`))) return lid;
+      if (!(await this.meta.lstat(`${this.home}/${LINK_DIR}/${lid}`))) return lid;
     }
   }
 

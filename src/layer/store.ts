@@ -22,7 +22,7 @@ import { chunksReadable } from "../io/bytes.ts";
 
 export type { ChainLayer, RegisterChainOptions, RegisterChainResult } from "./register-chain.ts";
 
-/** apply-tar.ts, loaded once (see overlay2's extractorModule). */
+/** apply-tar.ts, loaded once (as archive/load-apply.ts loads apply.ts). */
 let applyTarModule: Promise<typeof import("./apply-tar.ts")> | undefined;
 
 export interface OpenLayerStoreOptions {
@@ -205,7 +205,7 @@ export class DiskLayerStore implements LayerStore, RWLayerStore {
   /** Applies the tar into the prepared layer, recording its tar-split; gives diffID and size. */
   async fill(prepared: PreparedLayer, tar: ByteInput): Promise<AppliedTar> {
     const applier = await this.driver.applier(prepared.staged.cacheID, prepared.parentCacheID);
-    // As in tarStreamOf: not loaded by commands that only list; once (see overlay2's extractorModule).
+    // As in tarStreamOf: not loaded by commands that only list; once (see archive/load-apply.ts).
     const { applyLayerTar } = await (applyTarModule ??= import("./apply-tar.ts"));
     return applyLayerTar(tar, applier, `${prepared.staged.dir}/${TAR_SPLIT_FILE_NAME}`, this.files, this.runtime.digests, this.runtime.compression);
   }
