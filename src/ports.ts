@@ -200,6 +200,25 @@ export interface CompressionPort {
    */
   gzip?(): TransformStream<Uint8Array, Uint8Array>;
   zstdDecompress?(): TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * gzip decoded on the calling thread straight into the caller's buffers (no stream, no output
+   * buffer of the decoder's own): the codec worker's decoder where the runtime has one.
+   */
+  gunzipInto?(): BlockDecoder;
+}
+
+/** A decoder driven by its caller, one call at a time, into buffers the caller owns. */
+export interface BlockDecoder {
+  /**
+   * Decodes from `input` into `output`: how much of each was used. Output less than `output`'s
+   * length means the input is all used (or the stream ended); a full output, call again with the
+   * rest. Throws a COMPRESSION error on a corrupt stream.
+   */
+  decode(input: Uint8Array, output: Uint8Array): { read: number; written: number };
+  /** After the last input: the rest of the output, called again while it fills `output`; throws if the stream is truncated. */
+  finish(output: Uint8Array): number;
+  /** Frees the decoder (after the end, or to give up on the stream). */
+  close(): void;
 }
 
 export interface StdioPort {
