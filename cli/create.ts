@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { createContainer } from "../src/container/create.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
+import { optionsEndAtFirstArgument } from "./flags.ts";
 import { withStore } from "./store.ts";
 
 /** Options end at IMAGE (Docker's create is not interspersed): `create --name x img ls -l` runs `ls -l`. */
@@ -23,7 +24,7 @@ export function parseCreateArgs(raw: string[]): { name?: string; image: string; 
   return { name, image, cmd: raw.slice(i + 1) };
 }
 
-export default defineCommand({
+export default optionsEndAtFirstArgument(defineCommand({
   meta: { name: "create", description: "Create a new container (its init and read-write layers)" },
   args: {
     name: { type: "string", description: "Assign a name to the container" },
@@ -37,4 +38,4 @@ export default defineCommand({
       await ctx.out(`${container.id}\n`);
     });
   },
-});
+}));

@@ -3,7 +3,8 @@
 // needs, not load's, save's or the WebAssembly codecs' (`--help` and `complete` load them all).
 import { defineCommand, type CommandDef } from "citty";
 import { WHARF_VERSION } from "../src/version.ts";
-import { runCli, splitGlobalOptions } from "./run.ts";
+import { runCli } from "./run.ts";
+import { splitGlobalOptions } from "./flags.ts";
 import { cliContext } from "./context.ts";
 
 type Lazy = () => Promise<CommandDef>;

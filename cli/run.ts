@@ -3,6 +3,7 @@
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { isWharfError, WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
+import { checkFlags, splitGlobalOptions } from "./flags.ts";
 
 /** Exit codes: 1 for a failed operation, 2 for bad usage (like most CLIs). */
 const EXIT_FAILURE = 1;
@@ -27,24 +28,6 @@ async function commandFor(root: CommandDef, args: string[]): Promise<{ cmd: Comm
     path.push(word);
   }
   return { cmd, parent, path };
-}
-
-/** Global options, before the command word as with `docker --host … ps`. */
-const GLOBAL_OPTIONS = ["root", "driver"] as const;
-
-/** Takes `--root DIR`, `--root=DIR`, `--driver NAME` off the front of the arguments. */
-export function splitGlobalOptions(args: string[]): { globals: Partial<Record<(typeof GLOBAL_OPTIONS)[number], string>>; rest: string[] } {
-  const globals: Partial<Record<(typeof GLOBAL_OPTIONS)[number], string>> = {};
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
-    const name = GLOBAL_OPTIONS.find((o) => arg === `--${o}` || arg.startsWith(`--${o}=`));
-    if (!name) break;
-    const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : args[++i];
-    if (value === undefined || value === "") throw new WharfError("USAGE", `flag needs an argument: --${name}`);
-    globals[name] = value;
-  }
-  return { globals, rest: args.slice(i) };
 }
 
 export async function runCli(root: CommandDef): Promise<void> {
@@ -75,7 +58,9 @@ export async function runCli(root: CommandDef): Promise<void> {
     return env.exit(0);
   }
   try {
-    await runCommand(root, { rawArgs: args });
+    const words = args.slice(0, path.length);
+    const rest = checkFlags(cmd, await resolve(cmd.args ?? {}), args.slice(path.length), ctx.globals);
+    await runCommand(root, { rawArgs: [...words, ...rest] });
   } catch (e) {
     const usage = isUsageError(e);
     await ctx.err(`wharf: ${oneLine(e)}${usage ? `\nSee 'wharf ${path.join(" ")}${path.length ? " " : ""}--help'.` : ""}\n`);

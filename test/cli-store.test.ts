@@ -189,6 +189,35 @@ test("bad input: one line each, exit 1, store unchanged", async () => {
   assert.match(badRef.stderr, /invalid reference format/);
 });
 
+test("flags: an unknown one is refused (exit 2, store unchanged); --root and --driver work after the command word", async () => {
+  const root = freshRoot();
+  const unasked = `${tmp}/default-root-${counter++}`; // WHARF_ROOT: where a lost --root would have gone
+  const env = { WHARF_ROOT: unasked };
+  const load = await wharf(["load", "-q", "-i", busybox, "--root", root, "--driver=vfs"], undefined, env);
+  assert.is(load.code, 0, load.stderr);
+  assert.ok((await files.lstat(`${root}/vfs`)) !== null, "the root after the command word is the one used, with its driver");
+  const before = await dumpRoot(rt, root, "vfs");
+  for (const [args, message] of [
+    [["rmi", "--forse", "wharf-test/busybox:base"], "wharf: unknown flag: --forse"],
+    [["rmi", "-fx", "wharf-test/busybox:base"], "wharf: unknown shorthand flag: 'x' in -fx"],
+    [["images", "--no-such"], "wharf: unknown flag: --no-such"],
+    [["images", "--filter"], "wharf: flag needs an argument: --filter"],
+    [["images", "--root"], "wharf: flag needs an argument: --root"],
+  ] as const) {
+    const r = await wharf(["--root", root, ...args], undefined, env);
+    assert.is(r.code, 2, args.join(" "));
+    assert.is(r.stderr.split("\n")[0], message);
+    assert.match(r.stderr, new RegExp(`See 'wharf ${args[0]} --help'`));
+    assert.fixture(await dumpRoot(rt, root, "vfs"), before);
+  }
+  const images = await wharf(["images", "-q", "--no-trunc", "--root", root], undefined, env);
+  assert.is(images.stdout, "sha256:" + (await files.readdir(`${root}/image/vfs/imagedb/content/sha256`))[0] + "\n", images.stderr);
+  const rmi = await wharf(["rmi", "-f", "--root", root, "wharf-test/busybox:base"], undefined, env);
+  assert.is(rmi.code, 0, rmi.stderr);
+  assert.equal(await files.readdir(`${root}/image/vfs/imagedb/content/sha256`), []);
+  assert.is(await files.lstat(unasked), null, "nothing went to the default root");
+});
+
 test("unsafe layer entries: refused with one line, nothing written outside the layer, store unchanged", async () => {
   const root = freshRoot();
   assert.is((await wharf(["--root", root, "load", "-i", busybox])).code, 0);
