@@ -106,6 +106,31 @@ test("delete, get of a missing reference, and a second opener sees every change"
   }
 });
 
+test("references and list follow every change: add, move, delete, a failed change, another process's write", async () => {
+  const path = `${dir}/index/repositories.json`;
+  const store = await ReferenceStore.open(files, path);
+  const strings = (refs: { toString(): string }[]) => refs.map((r) => r.toString());
+  assert.equal(store.references(ID_A), []);
+  await store.addTag(ref("zeta:1"), ID_A, false);
+  await store.addTag(ref("alpha:1"), ID_A, false);
+  await store.addTag(ref("alpha:2"), ID_B, false);
+  assert.equal(strings(store.references(ID_A)), ["docker.io/library/alpha:1", "docker.io/library/zeta:1"]);
+  store.references(ID_A).pop(); // a caller's copy: the store's own list is not touched
+  assert.is(store.references(ID_A).length, 2);
+  await store.addTag(ref("zeta:1"), ID_B, true);
+  assert.equal(strings(store.references(ID_A)), ["docker.io/library/alpha:1"]);
+  assert.equal(strings(store.references(ID_B)), ["docker.io/library/alpha:2", "docker.io/library/zeta:1"]);
+  await store.addTag(ref("alpha:1"), ID_B, false).catch(() => undefined); // refused: no force
+  assert.equal(strings(store.references(ID_A)), ["docker.io/library/alpha:1"]);
+  assert.ok(await store.delete(ref("alpha:1")));
+  assert.equal(store.references(ID_A), []);
+  const other = await ReferenceStore.open(files, path);
+  await other.addTag(ref("beta"), ID_A, false);
+  await store.refresh();
+  assert.equal(strings(store.references(ID_A)), ["docker.io/library/beta:latest"]);
+  assert.equal(strings(store.list().map((a) => a.ref)), ["docker.io/library/alpha:2", "docker.io/library/beta:latest", "docker.io/library/zeta:1"]);
+});
+
 test("entries that do not parse are skipped on load; concurrent changes in one process all land", async () => {
   const path = `${dir}/e.json`;
   await files.writeFile(path, new TextEncoder().encode(`{"Repositories":{"ok":{"ok:1":"${ID_A}","Bad Ref":"${ID_A}","ok:2":"nope"}}}`));

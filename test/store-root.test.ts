@@ -154,6 +154,18 @@ test("the lock: a second process waits for the first, then fails naming it", asy
   assert.not.ok(await files.lstat(`${root}/wharf.lock`));
 });
 
+test("the lock: one left empty or torn by a crash (it is never fsynced) is stale and taken over", async () => {
+  for (const left of ["", "4242", "garbage\n"]) {
+    await files.mkdir(root, { recursive: true });
+    await files.writeFile(`${root}/wharf.lock`, new TextEncoder().encode(left));
+    const store = await openRoot("vfs");
+    const pid = await files.readlink("/proc/self");
+    assert.match(decoder.decode(await files.readFile(`${root}/wharf.lock`)), new RegExp(`^${pid} [0-9]+$`), JSON.stringify(left));
+    await closeRoot(store);
+    assert.not.ok(await files.lstat(`${root}/wharf.lock`));
+  }
+});
+
 test("defaultRoot: WHARF_ROOT, else the per-user data dir (root included)", () => {
   const env = (vars: Record<string, string>, uid: number) => ({ get: (n: string) => vars[n], uid: () => uid });
   assert.is(defaultRoot(env({ WHARF_ROOT: "/x", HOME: "/home/u" }, 0)), "/x");

@@ -28,6 +28,8 @@ const decoder = new TextDecoder();
 
 export class ReferenceStore {
   private repositories: Repositories = new Map();
+  /** Every reference sorted, and by image: built on first ask, dropped whenever repositories change (`images` asks once per image). */
+  private sorted: { all: Association[]; byID: Map<ImageID, Reference[]> } | undefined;
   /** Serializes changes made by this process (other processes are kept out by the root lock). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -84,7 +86,7 @@ export class ReferenceStore {
 
   /** Every reference to `id`, sorted by their full string (as moby sorts them). */
   references(id: ImageID): Reference[] {
-    return this.list().filter((a) => a.id === id).map((a) => a.ref);
+    return [...(this.index().byID.get(id) ?? [])];
   }
 
   /** Every reference in the repository of `name`, sorted by full string. */
@@ -96,11 +98,24 @@ export class ReferenceStore {
 
   /** Every reference in the store, sorted by full string. */
   list(): Association[] {
-    const all: Association[] = [];
+    return [...this.index().all];
+  }
+
+  private index(): { all: Association[]; byID: Map<ImageID, Reference[]> } {
+    if (this.sorted) return this.sorted;
+    const found: Association[] = [];
     for (const repo of this.repositories.values()) {
-      for (const [key, id] of repo) all.push({ ref: parseNormalizedNamed(key), id });
+      for (const [key, id] of repo) found.push({ ref: parseNormalizedNamed(key), id });
     }
-    return sortAssociations(all);
+    const all = sortAssociations(found);
+    const byID = new Map<ImageID, Reference[]>();
+    for (const { ref, id } of all) {
+      const refs = byID.get(id);
+      if (refs) refs.push(ref);
+      else byID.set(id, [ref]);
+    }
+    this.sorted = { all, byID };
+    return this.sorted;
   }
 
   /** Re-reads the file (another process may have changed it). */
@@ -135,7 +150,12 @@ export class ReferenceStore {
     const run = async (): Promise<T> => {
       await this.reload();
       const before = serialize(this.repositories);
-      const result = apply();
+      let result: T;
+      try {
+        result = apply();
+      } finally {
+        this.sorted = undefined;
+      }
       if (changed(result) && serialize(this.repositories) !== before) await this.save();
       return result;
     };
@@ -173,6 +193,7 @@ export class ReferenceStore {
       }
     }
     this.repositories = repositories;
+    this.sorted = undefined;
     return true;
   }
 
@@ -203,13 +224,17 @@ export function serialize(repositories: Repositories): string {
 
 /** Byte order of the UTF-8 encodings (Go's string order), not UTF-16 code-unit order. */
 function compareBytes(a: string, b: string): number {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
+  return compareEncoded(encoder.encode(a), encoder.encode(b));
+}
+
+function compareEncoded(x: Uint8Array, y: Uint8Array): number {
   const n = Math.min(x.length, y.length);
   for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
 }
 
 function sortAssociations(list: Association[]): Association[] {
-  return list.sort((a, b) => compareBytes(a.ref.toString(), b.ref.toString()));
+  // Each key encoded once, not once per comparison.
+  const keyed = list.map((a) => ({ a, key: encoder.encode(a.ref.toString()) }));
+  return keyed.sort((x, y) => compareEncoded(x.key, y.key)).map(({ a }) => a);
 }

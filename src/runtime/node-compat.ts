@@ -43,10 +43,14 @@ export async function loadNativeCodecs(options: { decodeChunkSize?: number } = {
   return { digests, compression: codecs(options.decodeChunkSize ?? DECODE_CHUNK_SIZE) };
 }
 
-/** Native digests, and node:zlib's codecs at any output chunk size (the codec worker's, made per stream). */
-export async function loadNativeCodecFactory(): Promise<{ digests: DigesterFactory; codecs: (decodeChunkSize: number) => CompressionPort }> {
+/**
+ * Native digests, and node:zlib's codecs at any output chunk size (the codec worker's, made per
+ * stream). `blockDecoders`: detect gunzipInto too; only the codec worker uses it, and the probe
+ * costs a cold command (`wharf images`) ~2 ms on the main thread.
+ */
+export async function loadNativeCodecFactory(options: { blockDecoders?: boolean } = {}): Promise<{ digests: DigesterFactory; codecs: (decodeChunkSize: number) => CompressionPort }> {
   const [crypto, zlib] = await Promise.all([import("node:crypto"), import("node:zlib")]);
-  const gunzipInto = handleGunzip(zlib);
+  const gunzipInto = options.blockDecoders ? handleGunzip(zlib) : undefined;
   return { digests: nativeDigests(crypto), codecs: (decodeChunkSize) => nativeCompression(zlib, decodeChunkSize, gunzipInto) };
 }
 

@@ -14,7 +14,7 @@ if (!port) throw new Error("worker-entry.ts runs only as a worker thread");
 // The worker's own runtime: layer files are read here, by the same adapter as the main thread's.
 const handler = getRuntime().then((runtime) => createJobHandler(runtime.files));
 // A codec worker's streams (codec-client.ts): answered as output comes, never queued behind jobs.
-const codecs = loadNativeCodecFactory().then((native) => createCodecHost(native, (message: CodecFromWorker, transfer) => port.postMessage(message, transfer)));
+const codecs = loadNativeCodecFactory({ blockDecoders: true }).then((native) => createCodecHost(native, (message: CodecFromWorker, transfer) => port.postMessage(message, transfer)));
 // Without its decoders the worker dies, so the main thread's ping fails and it decodes inline.
 codecs.catch((e: unknown) => setTimeout(() => { throw e; }));
 let queue: Promise<void> = Promise.resolve();

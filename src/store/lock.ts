@@ -42,8 +42,9 @@ export async function lockRoot(files: FilesPort, random: RandomPort, root: strin
   const candidate = `${path}.${self.pid}-${randomID(random).slice(0, 12)}`;
   const handle = await files.open(candidate, "wx", 0o644);
   try {
+    // No fsync: the file only has to be whole to other processes, which share the page cache;
+    // after a crash its owner is gone, and an empty or torn lock file is stale (parseOwner).
     await handle.write(encoder.encode(content));
-    await handle.sync();
   } finally {
     await handle.close();
   }
