@@ -7,7 +7,7 @@ import { wharf, tool } from "./support/cli.ts";
 import { fixturePath, readFixture } from "./support/fixtures.ts";
 import { dumpRoot, firstFileBodyOffset, readMembers, writeMembers } from "./support/tarexport-archive.ts";
 import { TarBuilder } from "./support/tar-builder.ts";
-import { writeTar } from "../src/tar/writer.ts";
+import { writeTar, type TarEntry } from "../src/tar/writer.ts";
 import { readAll } from "../src/io/bytes.ts";
 
 const rt = await getRuntime();
@@ -141,12 +141,12 @@ test("images, history, tag, rmi: shared layers survive one image and go with the
 test("SIGKILL mid-load, then start again: the store is consistent and the load completes", async () => {
   const root = freshRoot();
   const archive = `${tmp}/big-${counter++}.tar`;
-  await files.writeFile(archive, await bigArchive(40 << 20));
+  await files.writeFile(archive, await bigArchive(8 << 20, 4000));
   const marker = `${root}/image/overlay2/layerdb/tmp`;
   const [cmd, ...prefix] = await commandLine();
   const quoted = [cmd, ...prefix, "--root", root, "load", "-q", "-i", archive].map((a) => `'${a}'`).join(" ");
   // setsid: the kill reaches the runtime under any wrapper; killed once a layer is being registered.
-  const script = `setsid ${quoted} & pid=$!; while [ -z "$(ls -A '${marker}' 2>/dev/null)" ]; do kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done; kill -9 -$pid; wait $pid; echo "status $?"`;
+  const script = `setsid ${quoted} & pid=$!; while [ -z "$(ls -A '${marker}' 2>/dev/null)" ]; do kill -0 $pid 2>/dev/null || { wait $pid; echo "finished before the kill, status $?"; exit 3; }; sleep 0.02; done; kill -9 -$pid; wait $pid; echo "status $?"`;
   const killed = await rt.processes!.run("sh", ["-c", script]);
   assert.is(decoder.decode(killed.stdout).trim(), "status 137", decoder.decode(killed.stderr));
   const images = await wharf(["--root", root, "images", "-q"]);
@@ -263,10 +263,16 @@ async function commandLine(): Promise<string[]> {
 }
 
 /** A one-image docker-save archive whose single layer holds `size` bytes of incompressible data. */
-async function bigArchive(size: number): Promise<Uint8Array> {
-  const data = rt.random.bytes(size);
-  const layer = await readAll(writeTar([{ header: { name: "big.bin", typeflag: "0", mode: 0o644, uid: 0, gid: 0, size, mtime: 1_700_000_000 }, body: data }]));
-  return oneLayerArchive(layer, "big:latest");
+/**
+ * One layer of `size` random bytes and `smallFiles` files of 1 KiB: creating the small files
+ * keeps registration going long enough to be caught mid-way (a single 40 MB file was written
+ * within one 20 ms poll on a fast disk).
+ */
+async function bigArchive(size: number, smallFiles: number): Promise<Uint8Array> {
+  const header = (name: string, typeflag: string, bytes: number) => ({ name, typeflag, mode: typeflag === "5" ? 0o755 : 0o644, uid: 0, gid: 0, size: bytes, mtime: 1_700_000_000 });
+  const entries: TarEntry[] = [{ header: header("big.bin", "0", size), body: rt.random.bytes(size) }, { header: header("small/", "5", 0) }];
+  for (let i = 0; i < smallFiles; i++) entries.push({ header: header(`small/${i}`, "0", 1024), body: rt.random.bytes(1024) });
+  return oneLayerArchive(await readAll(writeTar(entries)), "big:latest");
 }
 
 /** A docker-save archive (legacy form) of one image made of `layer`. */
