@@ -4,6 +4,7 @@ import { WharfError } from "../src/errors.ts";
 import type { ClockPort } from "../src/ports.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
 /** SOURCE_DATE_EPOCH, when set, is the clock commit reads: `created` and the whiteouts' mtimes. */
 function sourceDateClock(value: string | undefined, clock: ClockPort): ClockPort | undefined {
@@ -31,7 +32,7 @@ function changeFlags(rawArgs: readonly string[]): string[] {
   return values;
 }
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "commit", description: "Create a new image from a container's changes" },
   args: {
     author: { type: "string", alias: "a", description: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")' },
@@ -59,4 +60,4 @@ export default defineCommand({
     );
     await ctx.out(`${result.id}\n`);
   },
-});
+}));

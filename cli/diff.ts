@@ -2,8 +2,9 @@ import { defineCommand } from "citty";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "diff", description: "Inspect changes to files or directories on a container's filesystem" },
   args: {},
   async run({ args }) {
@@ -18,4 +19,4 @@ export default defineCommand({
       await ctx.out(lines.join(""));
     });
   },
-});
+}));

@@ -5,6 +5,7 @@ import { WharfError } from "../src/errors.ts";
 import type { Store } from "../src/store/root.ts";
 import { cliContext, type CliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
 /**
  * Streams a tar to `-o FILE` (temp file, fsync, rename: never half an archive under that name)
@@ -21,7 +22,7 @@ export async function writeTarOutput(ctx: CliContext, output: string | undefined
   });
 }
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "export", description: "Export a container's filesystem as a tar archive" },
   args: {
     output: { type: "string", alias: "o", description: "Write to a file, instead of STDOUT" },
@@ -31,4 +32,4 @@ export default defineCommand({
     if (args._.length !== 1) throw new WharfError("USAGE", '"export" requires exactly 1 argument: CONTAINER');
     await writeTarOutput(ctx, args.output, (store) => exportContainer(store, args._[0]!));
   },
-});
+}));

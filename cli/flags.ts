@@ -39,6 +39,16 @@ export function optionsEndAtFirstArgument<T extends object>(command: T): T {
   return command;
 }
 
+// Commands that read their arguments as a list (`args._`) and check the count themselves; any
+// other command takes at most its declared positionals (citty drops the rest without a word).
+const readsArgumentList = new WeakSet<object>();
+
+/** Marks `command` as taking a list of arguments whose count it checks itself. */
+export function argumentList<T extends object>(command: T): T {
+  readsArgumentList.add(command);
+  return command;
+}
+
 type FlagType = "boolean" | "string";
 
 /** The command's flags by long name and by one-letter alias; --help and -h for every command. */
@@ -58,21 +68,29 @@ function flagTable(defs: ArgsDef): { long: Map<string, FlagType>; short: Map<str
 
 /**
  * The arguments after the command word, checked against `command`'s flags: an unknown one is a
- * USAGE error naming it, a flag missing its value likewise; --root and --driver are moved into
- * `globals` (later ones win, as with any repeated flag). Returns what citty is to parse.
+ * USAGE error naming it, a flag missing its value likewise, more arguments than the command
+ * declares likewise (`name` says which command); --root and --driver are moved into `globals`
+ * (later ones win, as with any repeated flag). Returns what citty is to parse.
  */
-export function checkFlags(command: object, defs: ArgsDef, args: string[], globals: GlobalOptions): string[] {
+export function checkFlags(command: object, name: string, defs: ArgsDef, args: string[], globals: GlobalOptions): string[] {
   const { long, short } = flagTable(defs);
   const stopAtArgument = endsAtFirstArgument.has(command);
   const out: string[] = [];
+  let positionals = 0;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "--" || (stopAtArgument && !arg.startsWith("-"))) {
+    if (stopAtArgument && (arg === "--" || !arg.startsWith("-"))) {
       out.push(...args.slice(i));
+      return out;
+    }
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      positionals += args.length - i - 1;
       break;
     }
     if (arg === "-" || !arg.startsWith("-")) {
       out.push(arg);
+      positionals++;
       continue;
     }
     if (arg.startsWith("--")) {
@@ -100,6 +118,12 @@ export function checkFlags(command: object, defs: ArgsDef, args: string[], globa
         break;
       }
     }
+  }
+  const allowed = Object.values(defs).filter((def) => def.type === "positional").length;
+  // A group's first word is its subcommand: citty names an unknown one.
+  const isGroup = "subCommands" in command && command.subCommands !== undefined;
+  if (!readsArgumentList.has(command) && !isGroup && positionals > allowed) {
+    throw new WharfError("USAGE", `"${name}" ${allowed === 0 ? "accepts no arguments" : `accepts at most ${allowed} argument${allowed === 1 ? "" : "s"}`}`);
   }
   return out;
 }

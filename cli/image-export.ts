@@ -3,8 +3,9 @@ import { exportImage } from "../src/container/export.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { writeTarOutput } from "./export.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "export", description: "Export an image's flattened filesystem as a tar archive (wharf's own)" },
   args: {
     output: { type: "string", alias: "o", description: "Write to a file, instead of STDOUT" },
@@ -14,4 +15,4 @@ export default defineCommand({
     if (args._.length !== 1) throw new WharfError("USAGE", '"image export" requires exactly 1 argument: IMAGE');
     await writeTarOutput(ctx, args.output, (store) => exportImage(store, args._[0]!));
   },
-});
+}));

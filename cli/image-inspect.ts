@@ -4,8 +4,9 @@ import { goIndent } from "../src/format/go-json.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "inspect", description: "Display detailed information on one or more images" },
   args: {},
   async run({ args }) {
@@ -31,4 +32,4 @@ export default defineCommand({
       throw new WharfError("NOT_FOUND", missing[missing.length - 1]!);
     }
   },
-});
+}));

@@ -6,6 +6,7 @@ import { WharfError, isWharfError } from "../src/errors.ts";
 import type { Store } from "../src/store/root.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
 /** `docker inspect`: a container first, else an image; neither → `No such object: x`. */
 async function inspectObject(store: Store, name: string, size: boolean, containersOnly: boolean): Promise<unknown> {
@@ -23,7 +24,7 @@ async function inspectObject(store: Store, name: string, size: boolean, containe
 }
 
 export function inspectCommand(containersOnly: boolean) {
-  return defineCommand({
+  return argumentList(defineCommand({
     meta: { name: "inspect", description: containersOnly ? "Display detailed information on one or more containers" : "Return low-level information on containers or images" },
     args: { size: { type: "boolean", alias: "s", description: "Display total file sizes (containers)" } },
     async run({ args }) {
@@ -50,7 +51,7 @@ export function inspectCommand(containersOnly: boolean) {
         throw new WharfError("NOT_FOUND", missing[missing.length - 1]!);
       }
     },
-  });
+  }));
 }
 
 export default inspectCommand(false);

@@ -3,8 +3,9 @@ import { removeContainer } from "../src/container/remove.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "rm", description: "Remove one or more containers" },
   args: { force: { type: "boolean", alias: "f", description: "Force the removal of a mounted container" } },
   async run({ args }) {
@@ -26,4 +27,4 @@ export default defineCommand({
     for (const e of errors.slice(0, -1)) await ctx.err(`wharf: ${e.message}\n`);
     if (errors.length) throw errors[errors.length - 1]!;
   },
-});
+}));

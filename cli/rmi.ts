@@ -3,8 +3,9 @@ import { deleteImage } from "../src/images/delete.ts";
 import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "rmi", description: "Remove one or more images" },
   args: {
     force: { type: "boolean", alias: "f", description: "Force removal of the image" },
@@ -33,4 +34,4 @@ export default defineCommand({
       throw new WharfError("CONFLICT", errors[errors.length - 1]!);
     }
   },
-});
+}));

@@ -59,7 +59,7 @@ export async function runCli(root: CommandDef): Promise<void> {
   }
   try {
     const words = args.slice(0, path.length);
-    const rest = checkFlags(cmd, await resolve(cmd.args ?? {}), args.slice(path.length), ctx.globals);
+    const rest = checkFlags(cmd, path.join(" ") || "wharf", await resolve(cmd.args ?? {}), args.slice(path.length), ctx.globals);
     await runCommand(root, { rawArgs: [...words, ...rest] });
   } catch (e) {
     const usage = isUsageError(e);

@@ -6,8 +6,9 @@ import { WharfError } from "../src/errors.ts";
 import { cliContext } from "./context.ts";
 import { withStore } from "./store.ts";
 import { progressBar } from "./progress.ts";
+import { argumentList } from "./flags.ts";
 
-export default defineCommand({
+export default argumentList(defineCommand({
   meta: { name: "save", description: "Save one or more images to a tar archive (streamed to STDOUT by default)" },
   args: {
     output: { type: "string", alias: "o", description: "Write to a file, instead of STDOUT" },
@@ -41,4 +42,4 @@ export default defineCommand({
       await writeFileAtomic(ctx.runtime.files!, args.output, counted, { mode: 0o644, recycle: (c) => layerTarChunks.release(c) }).finally(() => bar.done());
     });
   },
-});
+}));

@@ -189,7 +189,7 @@ test("bad input: one line each, exit 1, store unchanged", async () => {
   assert.match(badRef.stderr, /invalid reference format/);
 });
 
-test("flags: an unknown one is refused (exit 2, store unchanged); --root and --driver work after the command word", async () => {
+test("flags and arguments: an unknown flag or one argument too many is refused (exit 2, store unchanged); --root and --driver work after the command word", async () => {
   const root = freshRoot();
   const unasked = `${tmp}/default-root-${counter++}`; // WHARF_ROOT: where a lost --root would have gone
   const env = { WHARF_ROOT: unasked };
@@ -203,6 +203,8 @@ test("flags: an unknown one is refused (exit 2, store unchanged); --root and --d
     [["images", "--no-such"], "wharf: unknown flag: --no-such"],
     [["images", "--filter"], "wharf: flag needs an argument: --filter"],
     [["images", "--root"], "wharf: flag needs an argument: --root"],
+    [["tag", "wharf-test/busybox:base", "x:1", "y:1"], 'wharf: "tag" accepts at most 2 arguments'],
+    [["images", "wharf-test/busybox", "--", "extra"], 'wharf: "images" accepts at most 1 argument'],
   ] as const) {
     const r = await wharf(["--root", root, ...args], undefined, env);
     assert.is(r.code, 2, args.join(" "));

@@ -85,6 +85,12 @@ test("bad usage exits 2 and points at help", async () => {
   const bad = await wharf(["tar", "ls", "--format", "xml", busybox]);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /unknown --format "xml"/);
+  const extra = await wharf(["tar", "ls", busybox, "extra"]);
+  assert.is(extra.code, 2);
+  assert.is(extra.stderr, `wharf: "tar ls" accepts at most 1 argument\nSee 'wharf tar ls --help'.\n`);
+  const none = await wharf(["version", "extra"]);
+  assert.is(none.code, 2);
+  assert.match(none.stderr, /^wharf: "version" accepts no arguments\n/);
   const unknown = await wharf(["frobnicate"]);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, /frobnicate/);
