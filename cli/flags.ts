@@ -70,19 +70,23 @@ function flagTable(defs: ArgsDef): { long: Map<string, FlagType>; short: Map<str
  * The arguments after the command word, checked against `command`'s flags: an unknown one is a
  * USAGE error naming it, a flag missing its value likewise, more arguments than the command
  * declares likewise (`name` says which command); --root and --driver are moved into `globals`
- * (later ones win, as with any repeated flag). Returns what citty is to parse.
+ * (later ones win, as with any repeated flag). Returns what citty is to parse, and whether
+ * help was asked for.
  */
-export function checkFlags(command: object, name: string, defs: ArgsDef, args: string[], globals: GlobalOptions): string[] {
+export function checkFlags(command: object, name: string, defs: ArgsDef, args: string[], globals: GlobalOptions): { args: string[]; help: boolean } {
   const { long, short } = flagTable(defs);
   const stopAtArgument = endsAtFirstArgument.has(command);
   const out: string[] = [];
   let positionals = 0;
+  // Only a --help of wharf's own: not one after `--`, nor one in a container's command.
+  let help = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (stopAtArgument && (arg === "--" || !arg.startsWith("-"))) {
       out.push(...args.slice(i));
-      return out;
+      return { args: out, help };
     }
+    if (arg === "--help" || arg === "-h") help = true;
     if (arg === "--") {
       out.push(...args.slice(i));
       positionals += args.length - i - 1;
@@ -122,10 +126,10 @@ export function checkFlags(command: object, name: string, defs: ArgsDef, args: s
   const allowed = Object.values(defs).filter((def) => def.type === "positional").length;
   // A group's first word is its subcommand: citty names an unknown one.
   const isGroup = "subCommands" in command && command.subCommands !== undefined;
-  if (!readsArgumentList.has(command) && !isGroup && positionals > allowed) {
+  if (!readsArgumentList.has(command) && !isGroup && !help && positionals > allowed) {
     throw new WharfError("USAGE", `"${name}" ${allowed === 0 ? "accepts no arguments" : `accepts at most ${allowed} argument${allowed === 1 ? "" : "s"}`}`);
   }
-  return out;
+  return { args: out, help };
 }
 
 function flagValue(flag: string, value: string | undefined): string {

@@ -43,28 +43,34 @@ export async function runCli(root: CommandDef): Promise<void> {
     await ctx.err(`wharf: ${oneLine(e)}\nSee 'wharf --help'.\n`);
     return env.exit(EXIT_USAGE);
   }
-  const { cmd, parent, path } = await commandFor(root, args);
-  const wantsHelp = args.includes("--help") || args.includes("-h");
-  const isGroupWithoutVerb = !cmd.run && cmd.subCommands && args.length === path.length;
-  if (wantsHelp || isGroupWithoutVerb || args.length === 0) {
-    const usage = await renderUsage(cmd, parent);
-    // Colours for people at a terminal; plain text into pipes and files.
-    await ctx.out((ctx.stdio.isTerminal(1) ? usage : usage.replace(ANSI, "")) + "\n");
-    return env.exit(0);
-  }
   if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
     const meta = await resolve(root.meta ?? {});
     await ctx.out(`wharf ${meta.version}\n`);
     return env.exit(0);
   }
-  try {
-    const words = args.slice(0, path.length);
-    const rest = checkFlags(cmd, path.join(" ") || "wharf", await resolve(cmd.args ?? {}), args.slice(path.length), ctx.globals);
-    await runCommand(root, { rawArgs: [...words, ...rest] });
-  } catch (e) {
+  const { cmd, parent, path } = await commandFor(root, args);
+  const usageError = async (e: unknown) => {
     const usage = isUsageError(e);
     await ctx.err(`wharf: ${oneLine(e)}${usage ? `\nSee 'wharf ${path.join(" ")}${path.length ? " " : ""}--help'.` : ""}\n`);
     return env.exit(usage ? EXIT_USAGE : EXIT_FAILURE);
+  };
+  let checked: { args: string[]; help: boolean };
+  try {
+    checked = checkFlags(cmd, path.join(" ") || "wharf", await resolve(cmd.args ?? {}), args.slice(path.length), ctx.globals);
+  } catch (e) {
+    return usageError(e);
+  }
+  const isGroupWithoutVerb = !cmd.run && cmd.subCommands && args.length === path.length;
+  if (checked.help || isGroupWithoutVerb || args.length === 0) {
+    const usage = await renderUsage(cmd, parent);
+    // Colours for people at a terminal; plain text into pipes and files.
+    await ctx.out((ctx.stdio.isTerminal(1) ? usage : usage.replace(ANSI, "")) + "\n");
+    return env.exit(0);
+  }
+  try {
+    await runCommand(root, { rawArgs: [...args.slice(0, path.length), ...checked.args] });
+  } catch (e) {
+    return usageError(e);
   }
 }
 

@@ -94,6 +94,16 @@ test("overlay2: the states a kill leaves (mounted without a count; a count witho
   assert.is(await w("rm", id), `${id}\n`);
 });
 
+test("create: what follows IMAGE is the container's command, flags and --help included", async () => {
+  const root = await loadedRoot("vfs");
+  const w = (...args: string[]) => ok(["--root", root, ...args]);
+  const id = (await w("create", "--name", "helpful", "wharf-test/multi:1", "sh", "-h", "-c", "true", "--help", "--root", "x")).trim();
+  const [inspected] = JSON.parse(await w("inspect", id)) as Array<Record<string, any>>;
+  assert.is(inspected!.Name, "/helpful");
+  assert.equal(inspected!.Config.Cmd, ["sh", "-h", "-c", "true", "--help", "--root", "x"]);
+  assert.is(await w("rm", id), `${id}\n`);
+});
+
 test("bad input: unknown ID, ambiguous prefix, bad name, overlay2 unavailable — one line, nothing changed", async () => {
   const root = await loadedRoot("overlay2");
   const a = (await ok(["--root", root, "create", "wharf-test/multi:1"])).trim();
