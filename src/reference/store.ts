@@ -29,7 +29,7 @@ const decoder = new TextDecoder();
 export class ReferenceStore {
   private repositories: Repositories = new Map();
   /** Every reference sorted, and by image: built on first ask, dropped whenever repositories change (`images` asks once per image). */
-  private sorted: { all: Association[]; byID: Map<ImageID, Reference[]> } | undefined;
+  private indexed: { all: Association[]; byID: Map<ImageID, Reference[]> } | undefined;
   /** Serializes changes made by this process (other processes are kept out by the root lock). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -91,9 +91,8 @@ export class ReferenceStore {
 
   /** Every reference in the repository of `name`, sorted by full string. */
   referencesByName(name: Reference): Association[] {
-    const repo = this.repositories.get(name.familiarName());
-    if (!repo) return [];
-    return sortAssociations([...repo].map(([key, id]) => ({ ref: parseNormalizedNamed(key), id })));
+    const repo = name.familiarName();
+    return this.index().all.filter((a) => a.ref.familiarName() === repo);
   }
 
   /** Every reference in the store, sorted by full string. */
@@ -102,7 +101,7 @@ export class ReferenceStore {
   }
 
   private index(): { all: Association[]; byID: Map<ImageID, Reference[]> } {
-    if (this.sorted) return this.sorted;
+    if (this.indexed) return this.indexed;
     const found: Association[] = [];
     for (const repo of this.repositories.values()) {
       for (const [key, id] of repo) found.push({ ref: parseNormalizedNamed(key), id });
@@ -114,8 +113,8 @@ export class ReferenceStore {
       if (refs) refs.push(ref);
       else byID.set(id, [ref]);
     }
-    this.sorted = { all, byID };
-    return this.sorted;
+    this.indexed = { all, byID };
+    return this.indexed;
   }
 
   /** Re-reads the file (another process may have changed it). */
@@ -154,7 +153,7 @@ export class ReferenceStore {
       try {
         result = apply();
       } finally {
-        this.sorted = undefined;
+        this.indexed = undefined;
       }
       if (changed(result) && serialize(this.repositories) !== before) await this.save();
       return result;
@@ -193,7 +192,7 @@ export class ReferenceStore {
       }
     }
     this.repositories = repositories;
-    this.sorted = undefined;
+    this.indexed = undefined;
     return true;
   }
 
